@@ -1,0 +1,4 @@
+//! Where bytes come from: files and directories, stdin, git history, the staged index.
+
+pub mod files;
+pub mod stdin;
