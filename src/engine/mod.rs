@@ -338,7 +338,9 @@ keywords = ["lng_"]
 window = 16
 "#;
         let e = engine(toml);
-        let body = "k".repeat(500);
+        let body: String = (0..500)
+            .map(|i| (b'a' + (i * 7 % 26) as u8) as char)
+            .collect();
         let data = format!("a lng_{body} b");
         let m = e.find(data.as_bytes());
         assert_eq!(m.len(), 1);
