@@ -278,6 +278,72 @@ mod tests {
         assert_eq!(pascal_case("aws_key--id"), "AwsKeyId");
     }
 
+    fn finding(rule: &str, sev: Severity) -> Finding {
+        let secret = ["tok", "_", "Zq3xT0bW9mYk2LsV8nRf"].concat();
+        Finding {
+            rule_id: rule.to_string(),
+            provider: "acme".to_string(),
+            description: "Acme token".to_string(),
+            severity: sev,
+            file: "a b/c.txt".to_string(),
+            line: 3,
+            column: 5,
+            end_line: 3,
+            end_column: 28,
+            secret_sha256: crate::finding::sha256_hex(secret.as_bytes()),
+            fingerprint: crate::finding::fingerprint(rule, "a b/c.txt", &secret, None),
+            secret,
+            pair: None,
+            commit: Some(crate::finding::CommitInfo {
+                commit: "4b825dc642cb6eb9a060e54bf8d69288fbee4904".to_string(),
+                author: "A. Dev".to_string(),
+                email: "dev@localhost".to_string(),
+                date: "2026-01-02T03:04:05Z".to_string(),
+            }),
+            verification: Some(crate::finding::Verification::with_detail(
+                crate::finding::Status::Dead,
+                "token_revoked",
+            )),
+        }
+    }
+
+    #[test]
+    fn history_and_verification_go_to_result_properties() {
+        let findings = vec![
+            finding("zeta", Severity::Low),
+            finding("alpha", Severity::Critical),
+        ];
+        let summary = super::super::Summary::default();
+        let report = Report {
+            findings: &findings,
+            summary: &summary,
+            show_secrets: true,
+            color: false,
+            root: None,
+        };
+        let log = serde_json::to_value(build(&report)).unwrap();
+        let text = log.to_string();
+        assert!(!text.contains(&findings[0].secret));
+        let run = &log["runs"][0];
+        assert!(run.get("originalUriBaseIds").is_none());
+        assert_eq!(run["tool"]["driver"]["rules"][0]["id"], "alpha");
+        let r = &run["results"][0];
+        assert_eq!(r["ruleId"], "zeta");
+        assert_eq!(r["ruleIndex"], 1);
+        assert_eq!(r["level"], "warning");
+        assert_eq!(run["results"][1]["level"], "error");
+        let p = &r["properties"];
+        assert_eq!(p["commit"], "4b825dc642cb6eb9a060e54bf8d69288fbee4904");
+        assert_eq!(p["author"], "A. Dev");
+        assert_eq!(p["date"], "2026-01-02T03:04:05Z");
+        assert_eq!(p["verification"]["status"], "dead");
+        assert_eq!(p["verification"]["detail"], "token_revoked");
+        assert_eq!(
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "a%20b/c.txt"
+        );
+    }
+
     #[test]
     fn severity_mapping() {
         assert_eq!(level(Severity::Critical), ResultLevel::Error);
