@@ -113,8 +113,21 @@ scan() {
 }
 
 scan "$work/tree" "$work/findings.sarif" 1
-# Two Slack tokens, the Acme key and the Acme rule's own example in keysweep.toml.
-validate findings "$work/findings.sarif" 4
+# Two Slack tokens and the Acme key (the Acme rule's own example in keysweep.toml is not reported).
+validate findings "$work/findings.sarif" 3
 scan "$work/clean" "$work/clean.sarif" 0
 validate clean "$work/clean.sarif" 0
+
+# The check itself must be able to fail: a log with an invalid URI has to be rejected.
+python3 - "$work/findings.sarif" "$work/broken.sarif" <<'PY'
+import json, sys
+log = json.load(open(sys.argv[1]))
+log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] = "C:\\not a uri"
+json.dump(log, open(sys.argv[2], "w"))
+PY
+if validate broken "$work/broken.sarif" 3 >"$work/broken.out" 2>&1; then
+    cat "$work/broken.out" >&2
+    echo "ci-sarif: a broken log passed validation: the check is not working" >&2
+    exit 1
+fi
 echo "ci-sarif: ok"

@@ -246,8 +246,36 @@ impl Config {
                 ));
             }
         }
-        Allowlist::new(&self.allowlist.regexes, &self.allowlist.stopwords)
+        let mut regexes = self.allowlist.regexes.clone();
+        regexes.extend(
+            self.example_secrets()
+                .iter()
+                .map(|s| format!("^{}$", regex::escape(s))),
+        );
+        Allowlist::new(&regexes, &self.allowlist.stopwords)
             .with_context(|| format!("{}: [allowlist]", self.origin_name()))
+    }
+
+    /// The secrets in custom rules' own examples. A config that defines a rule must hold strings the
+    /// rule matches; they are fake by declaration, so they are not reported, in the config or
+    /// anywhere (the config could allowlist them by regex anyway, so this grants it nothing new).
+    fn example_secrets(&self) -> Vec<String> {
+        let origin = self.origin_name();
+        let mut out = Vec::new();
+        for spec in &self.rules {
+            // A rule that does not compile is reported by `rules()`.
+            let Ok(rule) = spec.compile(None, &origin) else {
+                continue;
+            };
+            let examples = rule.examples.clone();
+            let Ok(engine) = crate::engine::Engine::new(vec![rule], Allowlist::default()) else {
+                continue;
+            };
+            for ex in &examples {
+                out.extend(engine.find(ex.as_bytes()).into_iter().map(|m| m.secret));
+            }
+        }
+        out
     }
 
     pub fn path_allowlist(&self) -> Result<GlobSet> {
