@@ -56,6 +56,7 @@ pub struct Config {
 }
 
 /// A step into a TOML document: a key of a table or an index of an array.
+#[derive(Clone, Copy)]
 enum Key<'a> {
     Name(&'a str),
     Index(usize),
@@ -155,18 +156,14 @@ impl Config {
                     None
                 }
             });
-        let mut path = vec![Key::Name("rules"), Key::Index(i)];
-        if let Some(f) = field
-            && self
-                .line_of(&[
-                    Key::Name("rules"),
-                    Key::Index(i),
-                    Key::Name(f.split('.').next().unwrap_or(f)),
-                ])
-                .is_some()
-        {
-            path.extend(f.split('.').map(Key::Name));
-        }
+        let rule = [Key::Name("rules"), Key::Index(i)];
+        let mut at_field = rule.to_vec();
+        at_field.extend(field.into_iter().flat_map(|f| f.split('.')).map(Key::Name));
+        let path = if self.line_of(&at_field).is_some() {
+            at_field
+        } else {
+            rule.to_vec()
+        };
         self.error_at(&path, &msg)
     }
 
@@ -238,22 +235,24 @@ impl Config {
     }
 
     pub fn allowlist(&self) -> Result<Allowlist> {
-        for (i, r) in self.allowlist.regexes.iter().enumerate() {
-            if let Err(e) = rules::compile_regex(r) {
-                return Err(self.error_at(
-                    &[Key::Name("allowlist"), Key::Name("regexes"), Key::Index(i)],
-                    &format!("[allowlist] field `regexes`: {r:?} does not compile: {e}"),
-                ));
-            }
-        }
         let mut regexes = self.allowlist.regexes.clone();
         regexes.extend(
             self.example_secrets()
                 .iter()
                 .map(|s| format!("^{}$", regex::escape(s))),
         );
-        Allowlist::new(&regexes, &self.allowlist.stopwords)
-            .with_context(|| format!("{}: [allowlist]", self.origin_name()))
+        Allowlist::new(&regexes, &self.allowlist.stopwords).map_err(|e| {
+            let bad =
+                (self.allowlist.regexes.iter()).position(|r| rules::compile_regex(r).is_err());
+            let at = [Key::Name("allowlist"), Key::Name("regexes")];
+            match bad {
+                Some(i) => self.error_at(
+                    &[at[0], at[1], Key::Index(i)],
+                    &format!("[allowlist] field `regexes`: {e}"),
+                ),
+                None => self.error_at(&at, &format!("[allowlist]: {e}")),
+            }
+        })
     }
 
     /// The secrets in custom rules' own examples. A config that defines a rule must hold strings the
