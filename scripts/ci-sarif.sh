@@ -2,8 +2,9 @@
 # Validates keysweep's SARIF with Microsoft's SARIF multitool, using the SARIF and GitHub rule kinds.
 #
 # It scans a throwaway tree of freshly generated fake tokens (a file with a space and a `#` in its
-# path, a custom medium-severity rule from a keysweep.toml, a clean tree), validates each SARIF log and
-# fails on any validator result of level `error`. Warnings and notes are printed, not fatal.
+# path, a custom medium-severity rule from a keysweep.toml), the committed fixtures/sarif tree and a
+# clean tree, validates each SARIF log and fails on any validator result of level `error`. Warnings
+# and notes are printed, not fatal.
 #
 # Needs: cargo, npm (registry access on the first run only), python3.
 # Environment: KEYSWEEP (binary to test; default: build target/debug/keysweep),
@@ -115,6 +116,8 @@ scan() {
 scan "$work/tree" "$work/findings.sarif" 1
 # Two Slack tokens and the Acme key (the Acme rule's own example in keysweep.toml is not reported).
 validate findings "$work/findings.sarif" 3
+scan "$root/fixtures/sarif" "$work/fixture.sarif" 1
+validate fixture "$work/fixture.sarif" 3
 scan "$work/clean" "$work/clean.sarif" 0
 validate clean "$work/clean.sarif" 0
 

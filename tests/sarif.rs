@@ -291,3 +291,34 @@ fn sarif_goes_to_output_file() {
     let log: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(results(&log).len(), 3);
 }
+
+/// The whole log for the committed fixture tree, compared with a reviewed snapshot: any change to
+/// the SARIF (rules, help text, messages, locations, fingerprints) shows up as a diff. The scanned
+/// root's absolute URI and the version are the only parts normalised.
+#[test]
+fn snapshot_of_fixture_tree() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sarif");
+    let (_, mut log) = sarif(&fixture, None, &[], 1);
+    let run = &mut log["runs"][0];
+    let root = &mut run["originalUriBaseIds"]["%SRCROOT%"]["uri"];
+    assert!(
+        root.as_str().unwrap().ends_with("/fixtures/sarif/"),
+        "{root}"
+    );
+    *root = Value::from("file:///SRCROOT/");
+    for key in ["version", "semanticVersion"] {
+        assert_eq!(run["tool"]["driver"][key], env!("CARGO_PKG_VERSION"));
+        run["tool"]["driver"][key] = Value::from("VERSION");
+    }
+    let got = serde_json::to_string_pretty(&log).unwrap() + "\n";
+    let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/sarif-fixture.json");
+    if std::env::var_os("KEYSWEEP_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&snapshot, &got).unwrap();
+    }
+    let want = std::fs::read_to_string(&snapshot).unwrap_or_default();
+    assert!(
+        got == want,
+        "SARIF differs from {}; review and rerun with KEYSWEEP_UPDATE_SNAPSHOTS=1 to accept:\n{got}",
+        snapshot.display()
+    );
+}
