@@ -13,6 +13,23 @@ use serde::Deserialize;
 use crate::engine::Allowlist;
 use crate::rules::{self, Rule, RuleSpec};
 
+/// Fields of a custom rule that errors name, longest first where one is a prefix of another.
+const RULE_FIELDS: &[&str] = &[
+    "negative_examples",
+    "examples",
+    "pair.regex",
+    "pair",
+    "regex",
+    "keywords",
+    "validator",
+    "min_entropy",
+    "provider",
+    "description",
+    "severity",
+    "window",
+    "lookbehind",
+];
+
 /// File names looked for at the scanned root, in order.
 pub const CONFIG_NAMES: &[&str] = &["keysweep.toml", ".keysweep.toml"];
 
@@ -33,6 +50,16 @@ pub struct Config {
     /// Where the config came from, for messages.
     #[serde(skip)]
     pub origin: Option<PathBuf>,
+    /// The file's text, kept to point errors found after parsing at their line.
+    #[serde(skip)]
+    source: Option<String>,
+}
+
+/// A step into a TOML document: a key of a table or an index of an array.
+#[derive(Clone, Copy)]
+enum Key<'a> {
+    Name(&'a str),
+    Index(usize),
 }
 
 fn yes() -> bool {
@@ -63,10 +90,81 @@ pub struct RevokePolicy {
 
 impl Config {
     pub fn parse(text: &str, origin: &Path) -> Result<Config> {
-        let mut cfg: Config = toml::from_str(text)
-            .map_err(|e| anyhow::anyhow!("invalid config {}: {e}", origin.display()))?;
+        let mut cfg: Config = toml::from_str(text).map_err(|e| {
+            let msg = e.to_string();
+            let hint = if msg.contains("unknown field") {
+                "\n(a config cannot name network destinations or anything else not in its schema; \
+                 provider endpoints are set only on the command line with --endpoint)"
+            } else {
+                ""
+            };
+            anyhow::anyhow!("invalid config {}: {msg}{hint}", origin.display())
+        })?;
         cfg.origin = Some(origin.to_path_buf());
+        cfg.source = Some(text.to_string());
         Ok(cfg)
+    }
+
+    /// The 1-based line of the value at `path`, when the config came from text.
+    fn line_of(&self, path: &[Key]) -> Option<usize> {
+        use toml::de::{DeTable, DeValue};
+        let text = self.source.as_deref()?;
+        let doc = DeTable::parse(text).ok()?;
+        let mut span = doc.span();
+        let mut table = Some(doc.get_ref());
+        let mut array: Option<&[toml::Spanned<DeValue>]> = None;
+        for key in path {
+            let value = match key {
+                Key::Name(name) => table?.iter().find(|(k, _)| k.get_ref() == name)?.1,
+                Key::Index(i) => array?.get(*i)?,
+            };
+            span = value.span();
+            (table, array) = match value.get_ref() {
+                DeValue::Table(t) => (Some(t), None),
+                DeValue::Array(a) => (None, Some(&a[..])),
+                _ => (None, None),
+            };
+        }
+        Some(text[..span.start.min(text.len())].matches('\n').count() + 1)
+    }
+
+    /// `file:line: message` for an error about the value at `path` (the file alone without a line).
+    fn error_at(&self, path: &[Key], msg: &str) -> anyhow::Error {
+        let origin = self.origin_name();
+        let rest = msg.strip_prefix(&format!("{origin}: ")).unwrap_or(msg);
+        match self.line_of(path) {
+            Some(line) => anyhow::anyhow!("{origin}:{line}: {rest}"),
+            None => anyhow::anyhow!("{origin}: {rest}"),
+        }
+    }
+
+    /// Points an error about custom rule `i` at the line of the field it names, else at the rule.
+    fn rule_error(&self, i: usize, err: anyhow::Error) -> anyhow::Error {
+        let msg = format!("{err:#}");
+        let field = RULE_FIELDS
+            .iter()
+            .find(|f| msg.contains(&format!("field `{f}`")))
+            .copied()
+            .or_else(|| {
+                if msg.contains("negative example matches") {
+                    Some("negative_examples")
+                } else if msg.contains("example does not match") {
+                    Some("examples")
+                } else if msg.contains("rule id ") {
+                    Some("id")
+                } else {
+                    None
+                }
+            });
+        let rule = [Key::Name("rules"), Key::Index(i)];
+        let mut at_field = rule.to_vec();
+        at_field.extend(field.into_iter().flat_map(|f| f.split('.')).map(Key::Name));
+        let path = if self.line_of(&at_field).is_some() {
+            at_field
+        } else {
+            rule.to_vec()
+        };
+        self.error_at(&path, &msg)
     }
 
     pub fn load(path: &Path) -> Result<Config> {
@@ -113,15 +211,20 @@ impl Config {
         } else {
             Vec::new()
         };
-        for spec in &self.rules {
-            let rule = spec.compile(None, &origin)?;
-            crate::engine::check_examples(&rule)?;
+        for (i, spec) in self.rules.iter().enumerate() {
+            let rule = spec
+                .compile(None, &origin)
+                .and_then(|rule| crate::engine::check_examples(&rule).map(|()| rule))
+                .map_err(|e| self.rule_error(i, e))?;
             all.push(rule);
         }
         rules::check_unique(&all)?;
-        for id in &self.disable {
+        for (i, id) in self.disable.iter().enumerate() {
             if !all.iter().any(|r| &r.id == id) {
-                bail!("{origin}: `disable` names unknown rule `{id}`");
+                return Err(self.error_at(
+                    &[Key::Name("disable"), Key::Index(i)],
+                    &format!("`disable` names unknown rule `{id}`"),
+                ));
             }
         }
         all.retain(|r| !self.disable.contains(&r.id));
@@ -132,16 +235,58 @@ impl Config {
     }
 
     pub fn allowlist(&self) -> Result<Allowlist> {
-        Allowlist::new(&self.allowlist.regexes, &self.allowlist.stopwords)
-            .with_context(|| format!("{}: [allowlist]", self.origin_name()))
+        let mut regexes = self.allowlist.regexes.clone();
+        regexes.extend(
+            self.example_secrets()
+                .iter()
+                .map(|s| format!("^{}$", regex::escape(s))),
+        );
+        Allowlist::new(&regexes, &self.allowlist.stopwords).map_err(|e| {
+            let bad =
+                (self.allowlist.regexes.iter()).position(|r| rules::compile_regex(r).is_err());
+            let at = [Key::Name("allowlist"), Key::Name("regexes")];
+            match bad {
+                Some(i) => self.error_at(
+                    &[at[0], at[1], Key::Index(i)],
+                    &format!("[allowlist] field `regexes`: {e}"),
+                ),
+                None => self.error_at(&at, &format!("[allowlist]: {e}")),
+            }
+        })
+    }
+
+    /// The secrets in custom rules' own examples. A config that defines a rule must hold strings the
+    /// rule matches; they are fake by declaration, so they are not reported, in the config or
+    /// anywhere (the config could allowlist them by regex anyway, so this grants it nothing new).
+    fn example_secrets(&self) -> Vec<String> {
+        let origin = self.origin_name();
+        let mut out = Vec::new();
+        for spec in &self.rules {
+            // A rule that does not compile is reported by `rules()`.
+            let Ok(rule) = spec.compile(None, &origin) else {
+                continue;
+            };
+            let examples = rule.examples.clone();
+            let Ok(engine) = crate::engine::Engine::new(vec![rule], Allowlist::default()) else {
+                continue;
+            };
+            for ex in &examples {
+                out.extend(engine.find(ex.as_bytes()).into_iter().map(|m| m.secret));
+            }
+        }
+        out
     }
 
     pub fn path_allowlist(&self) -> Result<GlobSet> {
         let mut b = GlobSetBuilder::new();
-        for g in &self.allowlist.paths {
-            b.add(Glob::new(g).with_context(|| {
-                format!("{}: [allowlist] paths: bad glob {g:?}", self.origin_name())
-            })?);
+        for (i, g) in self.allowlist.paths.iter().enumerate() {
+            let glob = Glob::new(g).map_err(|e| {
+                self.error_at(
+                    &[Key::Name("allowlist"), Key::Name("paths"), Key::Index(i)],
+                    &format!("[allowlist] field `paths`: bad glob {g:?}: {e}"),
+                )
+            })?;
+            b.add(glob);
         }
         Ok(b.build()?)
     }

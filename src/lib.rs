@@ -1,6 +1,7 @@
 //! keysweep's library: the binary in `main.rs` is a thin shell over these modules, and benchmarks and
 //! tests reach the engine through them.
 
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod engine;

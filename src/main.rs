@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use keysweep::cli::{Cli, Command};
-use keysweep::{rules_cmd, scan};
+use keysweep::{baseline, rules_cmd, scan};
 
 fn main() -> ExitCode {
     install_panic_hook();
@@ -34,11 +34,9 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<bool> {
     match cli.command {
         Command::Scan(args) => scan::run(&args),
+        Command::Baseline(args) => baseline::run(&args),
         Command::Rules(cmd) => rules_cmd::run(cmd),
-        Command::Baseline(_)
-        | Command::Revoke(_)
-        | Command::Rotate(_)
-        | Command::InstallHook(_) => {
+        Command::Revoke(_) | Command::Rotate(_) | Command::InstallHook(_) => {
             anyhow::bail!("this command is not available in this build")
         }
     }

@@ -67,7 +67,7 @@ impl Scanner {
 }
 
 /// The directory whose keysweep.toml applies: the first path if it is a directory, else its parent.
-fn config_root(args: &ScanArgs) -> Option<PathBuf> {
+pub fn config_root(args: &ScanArgs) -> Option<PathBuf> {
     let first = args.paths.first()?;
     if first.as_os_str() == "-" {
         return Some(PathBuf::from("."));
@@ -82,6 +82,15 @@ fn config_root(args: &ScanArgs) -> Option<PathBuf> {
                 p.to_path_buf()
             }
         })
+    }
+}
+
+/// The directory report paths are relative to: the scanned directory, or the current one when files
+/// were named (their paths are shown as given).
+fn report_root(args: &ScanArgs) -> PathBuf {
+    match args.paths.first() {
+        Some(p) if p.is_dir() => p.clone(),
+        _ => PathBuf::from("."),
     }
 }
 
@@ -149,8 +158,9 @@ pub fn summary(stats: &Stats, findings: &[Finding], started: Instant) -> Summary
     }
 }
 
-/// Runs a whole scan: collect, report, summarise. Returns whether anything was reported.
-pub fn run(args: &ScanArgs) -> Result<bool> {
+/// Collects the findings of a scan, drops the suppressed ones and summarises; `keysweep scan` reports
+/// the outcome and `keysweep baseline` records it.
+pub fn collect(args: &ScanArgs) -> Result<Outcome> {
     let started = Instant::now();
     if let Some(n) = args.threads.filter(|&n| n > 0) {
         // Ignore the error: the pool may already exist when called twice in one process (tests).
@@ -161,10 +171,17 @@ pub fn run(args: &ScanArgs) -> Result<bool> {
     let scanner = Scanner::new(args)?;
     let mut findings = scan_paths(&scanner, args)?;
     normalize(&mut findings);
+    let suppressed = crate::baseline::suppress(args, &mut findings)?;
     scanner.ui.finish();
     let mut summary = summary(&scanner.stats, &findings, started);
     summary.findings = findings.len() as u64;
+    summary.suppressed = suppressed;
+    Ok(Outcome { findings, summary })
+}
 
+/// Runs a whole scan: collect, report, summarise. Returns whether anything was reported.
+pub fn run(args: &ScanArgs) -> Result<bool> {
+    let Outcome { findings, summary } = collect(args)?;
     write_report(args, &findings, &summary)?;
     if !args.quiet {
         eprintln!("{}", summary_line(&summary, args.max_file_size));
@@ -189,11 +206,13 @@ fn write_report(args: &ScanArgs, findings: &[Finding], summary: &Summary) -> Res
                 && std::io::stdout().is_terminal()
         }
     };
+    let root = report_root(args);
     let report = Report {
         findings,
         summary,
         show_secrets: args.show_secrets,
         color: color && args.format == Format::Human,
+        root: Some(&root),
     };
     match &args.output {
         Some(path) => write_atomically(path, |out| report::write(args.format, &report, out)),

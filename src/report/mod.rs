@@ -3,8 +3,11 @@
 
 pub mod human;
 pub mod json;
+pub mod remediation;
+pub mod sarif;
 
 use std::io::Write;
+use std::path::Path;
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
@@ -38,6 +41,8 @@ pub struct Report<'a> {
     pub summary: &'a Summary,
     pub show_secrets: bool,
     pub color: bool,
+    /// The directory findings' paths are relative to (SARIF's `%SRCROOT%`).
+    pub root: Option<&'a Path>,
 }
 
 pub fn write(format: Format, report: &Report, out: &mut dyn Write) -> Result<()> {
@@ -45,6 +50,6 @@ pub fn write(format: Format, report: &Report, out: &mut dyn Write) -> Result<()>
         Format::Human => human::write(report, out),
         Format::Json => json::write(report, out),
         Format::Jsonl => json::write_lines(report, out),
-        Format::Sarif => anyhow::bail!("SARIF output is not available in this build"),
+        Format::Sarif => sarif::write(report, out),
     }
 }
