@@ -161,6 +161,7 @@ pub fn run(args: &ScanArgs) -> Result<bool> {
     let scanner = Scanner::new(args)?;
     let mut findings = scan_paths(&scanner, args)?;
     normalize(&mut findings);
+    crate::provider::verify_findings(args, &mut findings)?;
     scanner.ui.finish();
     let mut summary = summary(&scanner.stats, &findings, started);
     summary.findings = findings.len() as u64;
@@ -169,6 +170,7 @@ pub fn run(args: &ScanArgs) -> Result<bool> {
     if !args.quiet {
         eprintln!("{}", summary_line(&summary, args.max_file_size));
     }
+    crate::action::after_scan(args, &scanner.config, &findings)?;
     if summary.partial {
         eprintln!(
             "keysweep: warning: partial scan: {} entr{} could not be read (see above)",
