@@ -66,15 +66,15 @@ fn plan_one(
     if status == Status::Dead {
         return Step::Skip("already dead".to_string());
     }
-    if let Some(allowed) = opts.allowed_rules
-        && !allowed.iter().any(|r| r == &t.rule_id)
-    {
-        return Step::Skip("not in the config's [revoke] rules".to_string());
-    }
     if !p.capabilities(&t.secret).revoke {
         return Step::Manual(p.manual_step(&t.secret).unwrap_or_else(|| {
             "this secret cannot be revoked by API: revoke it in the provider's console".into()
         }));
+    }
+    if let Some(allowed) = opts.allowed_rules
+        && !allowed.iter().any(|r| r == &t.rule_id)
+    {
+        return Step::Skip("not in the config's [revoke] rules".to_string());
     }
     match done.get(&("revoke".to_string(), t.sha.clone())) {
         Some(State::Done { outcome, ts })
