@@ -387,3 +387,74 @@ fn a_config_in_the_scanned_tree_cannot_set_an_endpoint() {
     }
     assert_eq!(hits.load(Ordering::SeqCst), 0);
 }
+
+#[test]
+fn expired_slack_tokens_are_dead_and_unknown_codes_stay_unknown() {
+    let env = Env::new();
+    let (expired, odd) = (slack_bot(), slack_bot());
+    env.write("a.env", &format!("A={expired}\nB={odd}\n"));
+    let e = expired.clone();
+    let fake = Fake::start(move |r| {
+        if r.bearer() == Some(e.as_str()) {
+            Reply::json(200, json!({"ok": false, "error": "token_expired"}))
+        } else {
+            Reply::json(200, json!({"ok": false, "error": "not_allowed_token_type"}))
+        }
+    });
+    let (out, _, _) = run(env.scan(&[("slack", &fake)], &[]));
+    let st = statuses(&out);
+    assert!(
+        st.iter()
+            .any(|(_, s, v)| s == "dead" && v["detail"] == "token_expired"),
+        "{out}"
+    );
+    assert!(
+        st.iter()
+            .any(|(_, s, v)| s == "unknown" && v["detail"] == "not_allowed_token_type"),
+        "{out}"
+    );
+}
+
+#[test]
+fn github_exhausted_quota_is_waited_out() {
+    let env = Env::new();
+    let pat = github("ghp");
+    env.write("gh.txt", &format!("{pat}\n"));
+    let n = Arc::new(AtomicUsize::new(0));
+    let n2 = n.clone();
+    let fake = Fake::start(move |_| {
+        if n2.fetch_add(1, Ordering::SeqCst) == 0 {
+            let reset = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+                + 1;
+            Reply::json(403, json!({"message": "API rate limit exceeded"}))
+                .header("x-ratelimit-remaining", "0")
+                .header("x-ratelimit-reset", &reset.to_string())
+        } else {
+            Reply::json(200, json!({"login": "octo"}))
+        }
+    });
+    let (out, err, _) = run(env.scan(&[("github", &fake)], &[]));
+    assert_eq!(statuses(&out)[0].1, "live", "{err}");
+    assert_eq!(n.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn human_output_shows_the_status() {
+    let env = Env::new();
+    let tok = slack_bot();
+    env.write("a.env", &format!("A={tok}\n"));
+    let fake = slack_fake(vec![tok.clone()], vec![]);
+    let mut c = env.cmd();
+    c.args(["scan", "--verify", "--color", "never", "-c"])
+        .arg(&env.config)
+        .args(["--endpoint", &format!("slack={}", fake.url)])
+        .arg(&env.tree);
+    let (out, err, code) = run(c);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("[live]"), "{out}");
+    assert!(out.contains("T0ACME"), "{out}");
+    assert_no_secrets(&[&tok], &[&out, &err]);
+}

@@ -313,7 +313,12 @@ pub fn rotate_command(args: &RotateArgs) -> Result<bool> {
     let sink = Sink::parse(&common.sink)?;
     let cx = Context::new(&common.endpoints, common.timeout)?;
     let journal = journal::path_or_default(common.journal.as_deref())?;
-    let mut err = std::io::stderr().lock();
+    // `-q` silences the success line; failures still come back as errors.
+    let mut err: Box<dyn Write> = if common.quiet {
+        Box::new(std::io::sink())
+    } else {
+        Box::new(std::io::stderr().lock())
+    };
     match &args.provider {
         RotateProvider::Slack {
             refresh_token_env,
