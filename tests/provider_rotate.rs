@@ -341,3 +341,16 @@ fn rotation_refuses_bad_input_before_sending_anything() {
     assert!(err.contains("--client-id"), "{err}");
     assert!(fake.requests().is_empty());
 }
+
+#[test]
+fn a_minting_call_is_never_retried() {
+    let env = Env::new();
+    // A 5xx may come after Slack consumed the refresh token; a retry would fail and lose the pair.
+    let fake = Fake::start(|_| Reply::text(502, "bad gateway"));
+    let (_, err, code) = rotate_slack(&env, &fake, &slack_refresh(), "stdout", &["--config-token"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("HTTP 502"), "{err}");
+    assert_eq!(fake.requests().len(), 1);
+    let journal = std::fs::read_to_string(&env.journal).unwrap();
+    assert!(journal.contains("\"failed\""), "{journal}");
+}

@@ -113,7 +113,7 @@ pub fn rotate(cx: &Context, token: &str, expires_at: Option<&str>) -> anyhow::Re
     let form: Vec<(&str, &str)> = expires_at.map(|e| ("expires_at", e)).into_iter().collect();
     let resp = cx
         .http
-        .send("gitlab", |c| {
+        .send_once("gitlab", |c| {
             c.post(cx.endpoints.url("gitlab", &format!("{SELF}/rotate")))
                 .header("PRIVATE-TOKEN", token)
                 .form(&form)

@@ -151,6 +151,27 @@ impl Http {
         provider: &'static str,
         build: impl Fn(&Client) -> RequestBuilder,
     ) -> Result<Response, Failure> {
+        self.send_with(provider, MAX_RETRIES, build)
+    }
+
+    /// As [`Http::send`], but a 5xx or a network failure is not retried: for calls that mint a
+    /// secret and retire the old one, where a lost answer must not be followed by a second attempt
+    /// (it would fail, and the first attempt's new secret would be gone). Rate-limit answers, which
+    /// mean the request was not processed, are still waited out.
+    pub fn send_once(
+        &self,
+        provider: &'static str,
+        build: impl Fn(&Client) -> RequestBuilder,
+    ) -> Result<Response, Failure> {
+        self.send_with(provider, 0, build)
+    }
+
+    fn send_with(
+        &self,
+        provider: &'static str,
+        max_retries: u32,
+        build: impl Fn(&Client) -> RequestBuilder,
+    ) -> Result<Response, Failure> {
         let gate = self.gate(provider);
         let mut retries = 0;
         let mut rate_retries = 0;
@@ -183,7 +204,7 @@ impl Http {
                         }
                     }
                     if resp.status >= 500 {
-                        if retries < MAX_RETRIES {
+                        if retries < max_retries {
                             std::thread::sleep(self.backoff * 2u32.pow(retries));
                             retries += 1;
                             continue;
@@ -193,7 +214,7 @@ impl Http {
                     return Ok(resp);
                 }
                 Err(f) => {
-                    if retries < MAX_RETRIES {
+                    if retries < max_retries {
                         std::thread::sleep(self.backoff * 2u32.pow(retries));
                         retries += 1;
                         continue;

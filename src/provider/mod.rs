@@ -18,7 +18,9 @@ use crate::finding::{Finding, Status, Verification};
 pub use endpoint::Endpoints;
 pub use http::{Failure, Http};
 
-/// Rule id -> adapter. Rules not listed here are reported `not_checked` by `--verify`.
+/// Rule id -> adapter. Rules not listed here are reported `not_checked` by `--verify`. Adapters
+/// decide what to do from the secret's shape, so two names for one kind of rule (the list
+/// and the rule pack's) can both point here until the pack settles.
 pub const REGISTRY: &[(&str, &dyn Provider)] = &[
     ("slack-bot-token", &slack::Slack),
     ("slack-user-token", &slack::Slack),
@@ -27,14 +29,24 @@ pub const REGISTRY: &[(&str, &dyn Provider)] = &[
     ("slack-rotating-user-token", &slack::Slack),
     ("slack-config-token", &slack::Slack),
     ("slack-refresh-token", &slack::Slack),
+    ("slack-legacy-token", &slack::Slack),
+    ("slack-legacy-bot-token", &slack::Slack),
+    ("slack-legacy-workspace-access-token", &slack::Slack),
+    ("slack-legacy-workspace-refresh-token", &slack::Slack),
     ("slack-webhook-url", &slack::Slack),
+    ("slack-workflow-webhook-url", &slack::Slack),
+    ("slack-trigger-webhook-url", &slack::Slack),
+    ("github-pat", &github::Github),
     ("github-pat-classic", &github::Github),
     ("github-pat-fine-grained", &github::Github),
+    ("github-fine-grained-pat", &github::Github),
     ("github-oauth-token", &github::Github),
     ("github-user-to-server-token", &github::Github),
     ("github-server-to-server-token", &github::Github),
+    ("github-installation-token", &github::Github),
     ("github-refresh-token", &github::Github),
     ("gitlab-pat", &gitlab::Gitlab),
+    ("gitlab-pat-routable", &gitlab::Gitlab),
 ];
 
 pub fn for_rule(rule_id: &str) -> Option<&'static dyn Provider> {

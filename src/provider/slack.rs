@@ -49,7 +49,10 @@ pub const REFRESH_NOT_CHECKED: &str = "refresh token: single-use, verifying it w
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Token,
+    /// `xoxe-1-`: exchanged with `oauth.v2.access` or `tooling.tokens.rotate`.
     Refresh,
+    /// `xoxr-`: refresh token of the retired workspace apps; single-use like `xoxe-1-`.
+    LegacyRefresh,
     Webhook,
 }
 
@@ -58,6 +61,8 @@ fn kind(secret: &str) -> Kind {
         Kind::Webhook
     } else if secret.starts_with("xoxe-") {
         Kind::Refresh
+    } else if secret.starts_with("xoxr-") {
+        Kind::LegacyRefresh
     } else {
         Kind::Token
     }
@@ -89,12 +94,19 @@ impl Provider for Slack {
                 revoke: false,
                 rotate: false,
             },
+            Kind::LegacyRefresh => Capabilities {
+                verify: false,
+                revoke: false,
+                rotate: false,
+            },
         }
     }
 
     fn verify(&self, cx: &Context, secret: &str) -> Verification {
         match kind(secret) {
-            Kind::Refresh => Verification::with_detail(Status::NotChecked, REFRESH_NOT_CHECKED),
+            Kind::Refresh | Kind::LegacyRefresh => {
+                Verification::with_detail(Status::NotChecked, REFRESH_NOT_CHECKED)
+            }
             Kind::Webhook => verify_webhook(cx, secret),
             Kind::Token => auth_test(cx, secret),
         }
@@ -123,6 +135,11 @@ impl Provider for Slack {
                 "a Slack refresh token is retired by exchanging it: run `keysweep scan --rotate` \
                  (or `keysweep rotate slack`) with the app's client credentials, or rotate the \
                  app's credentials in its settings"
+                    .to_string(),
+            ),
+            Kind::LegacyRefresh => Some(
+                "a legacy workspace-app refresh token cannot be revoked by API: uninstall the \
+                 app or revoke its tokens in the workspace's app management"
                     .to_string(),
             ),
         }
@@ -337,7 +354,7 @@ pub fn rotate_config_token(cx: &Context, refresh_token: &str) -> anyhow::Result<
 fn web_call(cx: &Context, method: &str, form: &[(&str, &str)]) -> anyhow::Result<Value> {
     let resp = cx
         .http
-        .send("slack", |c| c.post(api(cx, method)).form(form))
+        .send_once("slack", |c| c.post(api(cx, method)).form(form))
         .map_err(|f| anyhow::anyhow!("Slack {method}: {f}"))?;
     if resp.status != 200 {
         anyhow::bail!("Slack {method}: HTTP {}", resp.status);
@@ -377,6 +394,8 @@ mod tests {
         assert_eq!(kind(&["xoxb-", "1-2-x"].concat()), Kind::Token);
         assert_eq!(kind(&["xoxe.xoxp-", "1-x"].concat()), Kind::Token);
         assert_eq!(kind(&["xoxe-", "1-x"].concat()), Kind::Refresh);
+        assert_eq!(kind(&["xoxr-", "1-x"].concat()), Kind::LegacyRefresh);
+        assert!(!is_refresh_token(&["xoxr-", "1-x"].concat()));
         assert_eq!(kind("https://hooks.slack.com/services/x"), Kind::Webhook);
         assert!(!Slack.capabilities("https://hooks.slack.com/x").revoke);
         assert!(Slack.manual_step("https://hooks.slack.com/x").is_some());
