@@ -42,6 +42,7 @@ pub fn after_scan(args: &ScanArgs, config: &Config, findings: &[Finding]) -> Res
             journal: &journal,
             allowed_rules: config.revoke.rules.as_deref(),
             require_live: true,
+            quiet: args.quiet,
         };
         let tally = revoke::run(&cx, &targets, &opts, &mut err)?;
         if tally.failed > 0 {
@@ -241,6 +242,7 @@ pub fn revoke_command(args: &RevokeArgs) -> Result<bool> {
         journal: &journal,
         allowed_rules: config.revoke.rules.as_deref(),
         require_live,
+        quiet: args.quiet,
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

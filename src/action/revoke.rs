@@ -31,6 +31,8 @@ pub struct Options<'a> {
     pub allowed_rules: Option<&'a [String]>,
     /// Revoke only secrets verified live (scan, report); otherwise anything not known dead (stdin).
     pub require_live: bool,
+    /// Leave out the lines about secrets that are skipped.
+    pub quiet: bool,
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -131,6 +133,7 @@ pub fn run(cx: &Context, targets: &[Target], opts: &Options, out: &mut dyn Write
                 tally.manual += 1;
                 writeln!(out, "  manual  {}: {step}", label(t))?;
             }
+            Step::Skip(_) if opts.quiet => {}
             Step::Skip(why) => writeln!(out, "  skip    {}: {why}", label(t))?,
         }
     }
