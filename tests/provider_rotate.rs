@@ -213,8 +213,14 @@ fn scan_rotate_exchanges_a_leaked_refresh_token_and_a_failed_delivery_blocks_rev
         c.env("CLIENT_SECRET", "s3cr3t-client-value");
         run(c)
     };
+    // The report owns stdout.
+    let (_, err, code) = with_sink("stdout", false);
+    assert_eq!(code, 2);
+    assert!(err.contains("--output"), "{err}");
     // Dry run: nothing exchanged, nothing revoked.
-    let (_, err, _) = with_sink("stdout", false);
+    let pair = env.dir.path().join("pair.json");
+    let (_, err, _) = with_sink(&format!("file:{}", pair.display()), false);
+    assert!(!pair.exists());
     assert!(
         err.contains("rotation plan") && err.contains("dry run"),
         "{err}"

@@ -100,6 +100,12 @@ fn rotate_found(
     let sink = Sink::parse(args.sink.as_deref().context(
         "--rotate needs --sink (file:PATH, exec:COMMAND or stdout) for the new tokens",
     )?)?;
+    if sink == Sink::Stdout && args.output.is_none() {
+        bail!(
+            "--sink stdout would mix the new tokens into the report on stdout: write the report \
+             with --output FILE, or use a file: or exec: sink"
+        );
+    }
     let client_id = args
         .client_id
         .as_deref()
