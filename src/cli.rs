@@ -222,6 +222,11 @@ pub struct RevokeArgs {
 
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    /// Configuration file for rules and `[revoke] rules` (default: keysweep.toml or .keysweep.toml
+    /// in the current directory).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use keysweep::cli::{Cli, Command};
-use keysweep::{baseline, rules_cmd, scan};
+use keysweep::{action, baseline, rules_cmd, scan};
 
 fn main() -> ExitCode {
     install_panic_hook();
@@ -36,7 +36,9 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         Command::Scan(args) => scan::run(&args),
         Command::Baseline(args) => baseline::run(&args),
         Command::Rules(cmd) => rules_cmd::run(cmd),
-        Command::Revoke(_) | Command::Rotate(_) | Command::InstallHook(_) => {
+        Command::Revoke(args) => action::revoke_command(&args),
+        Command::Rotate(args) => action::rotate_command(&args),
+        Command::InstallHook(_) => {
             anyhow::bail!("this command is not available in this build")
         }
     }

@@ -19,6 +19,8 @@ use crate::ui::{Stats, Ui};
 pub struct Outcome {
     pub findings: Vec<Finding>,
     pub summary: Summary,
+    /// The configuration in force, for the actions that follow a report (revocation policy).
+    pub config: Config,
 }
 
 /// Everything the sources need, built once per run.
@@ -172,20 +174,30 @@ pub fn collect(args: &ScanArgs) -> Result<Outcome> {
     let mut findings = scan_paths(&scanner, args)?;
     normalize(&mut findings);
     let suppressed = crate::baseline::suppress(args, &mut findings)?;
+    crate::provider::verify_findings(args, &mut findings)?;
     scanner.ui.finish();
     let mut summary = summary(&scanner.stats, &findings, started);
     summary.findings = findings.len() as u64;
     summary.suppressed = suppressed;
-    Ok(Outcome { findings, summary })
+    Ok(Outcome {
+        findings,
+        summary,
+        config: scanner.config,
+    })
 }
 
 /// Runs a whole scan: collect, report, summarise. Returns whether anything was reported.
 pub fn run(args: &ScanArgs) -> Result<bool> {
-    let Outcome { findings, summary } = collect(args)?;
+    let Outcome {
+        findings,
+        summary,
+        config,
+    } = collect(args)?;
     write_report(args, &findings, &summary)?;
     if !args.quiet {
         eprintln!("{}", summary_line(&summary, args.max_file_size));
     }
+    crate::action::after_scan(args, &config, &findings)?;
     if summary.partial {
         eprintln!(
             "keysweep: warning: partial scan: {} entr{} could not be read (see above)",

@@ -1,12 +1,485 @@
-//! Helpers shared by the integration tests: the binary, temporary trees, and fake tokens made at run
-//! time (so no token literal sits in the repository outside fixtures/).
-
+//! Shared by the provider tests: a fake HTTP/1.1 server on 127.0.0.1 that records every request and
+//! answers as a handler says, and generators of fake tokens of real shape (random at run time).
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use assert_cmd::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Req {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Req {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn bearer(&self) -> Option<&str> {
+        self.header("authorization")?.strip_prefix("Bearer ")
+    }
+
+    pub fn form(&self, key: &str) -> Option<String> {
+        self.body.split('&').find_map(|kv| {
+            let (k, v) = kv.split_once('=')?;
+            (k == key).then(|| decode(v))
+        })
+    }
+}
+
+fn decode(v: &str) -> String {
+    let v = v.replace('+', " ");
+    let b = v.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            out.push(u8::from_str_radix(&v[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub hang: bool,
+}
+
+impl Reply {
+    pub fn json(status: u16, body: serde_json::Value) -> Reply {
+        Reply {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.to_string(),
+            hang: false,
+        }
+    }
+
+    pub fn text(status: u16, body: &str) -> Reply {
+        Reply {
+            status,
+            headers: vec![("content-type".into(), "text/plain".into())],
+            body: body.to_string(),
+            hang: false,
+        }
+    }
+
+    pub fn empty(status: u16) -> Reply {
+        Reply::text(status, "")
+    }
+
+    /// Accepts the request and never answers (for timeouts).
+    pub fn hang() -> Reply {
+        Reply {
+            hang: true,
+            ..Reply::empty(200)
+        }
+    }
+
+    pub fn header(mut self, k: &str, v: &str) -> Reply {
+        self.headers.push((k.into(), v.into()));
+        self
+    }
+}
+
+type Handler = dyn Fn(&Req) -> Reply + Send + Sync;
+
+pub struct Fake {
+    pub url: String,
+    log: Arc<Mutex<Vec<Req>>>,
+}
+
+impl Fake {
+    pub fn start(handler: impl Fn(&Req) -> Reply + Send + Sync + 'static) -> Fake {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let handler: Arc<Handler> = Arc::new(handler);
+        let log2 = log.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let (h, l) = (handler.clone(), log2.clone());
+                std::thread::spawn(move || serve(stream, &*h, &l));
+            }
+        });
+        Fake { url, log }
+    }
+
+    pub fn requests(&self) -> Vec<Req> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Requests whose method is `method` and whose path starts with `path`.
+    pub fn count(&self, method: &str, path: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.method == method && r.path.starts_with(path))
+            .count()
+    }
+}
+
+fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Req>>) {
+    // One request per connection: every answer says `connection: close`.
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut stream = stream;
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        return;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let path = parts.next().unwrap_or("").to_string();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).unwrap_or(0) == 0 {
+            return;
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    let req = Req {
+        method,
+        path,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    log.lock().unwrap().push(req.clone());
+    let reply = handler(&req);
+    if reply.hang {
+        std::thread::sleep(Duration::from_secs(20));
+        return;
+    }
+    let mut head = format!(
+        "HTTP/1.1 {} X\r\ncontent-length: {}\r\nconnection: close\r\n",
+        reply.status,
+        reply.body.len()
+    );
+    for (k, v) in &reply.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(reply.body.as_bytes());
+    let _ = stream.flush();
+}
+
+// ---- fake tokens -------------------------------------------------------------------------------
+
+const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const FORBIDDEN: &[&str] = &[
+    "example",
+    "your",
+    "sample",
+    "dummy",
+    "placeholder",
+    "redacted",
+    "changeme",
+    "0123456789",
+    "123456789",
+    "abcdefghij",
+];
+
+fn pick(alphabet: &[u8], n: usize) -> String {
+    (0..n)
+        .map(|_| alphabet[fastrand::usize(..alphabet.len())] as char)
+        .collect()
+}
+
+/// True when `s` avoids the engine's placeholder filters (so a random token is reported).
+fn clean(s: &str) -> bool {
+    let l = s.to_ascii_lowercase();
+    if FORBIDDEN.iter().any(|w| l.contains(w)) {
+        return false;
+    }
+    let b = s.as_bytes();
+    !b.windows(6)
+        .any(|w| w[0].is_ascii_alphanumeric() && w.iter().all(|&c| c == w[0]))
+}
+
+fn fresh(f: impl Fn() -> String) -> String {
+    loop {
+        let s = f();
+        if clean(&s) {
+            return s;
+        }
+    }
+}
+
+pub fn slack_bot() -> String {
+    fresh(|| {
+        format!(
+            "xoxb-{}-{}-{}",
+            pick(b"123456789", 1) + &pick(b"0123456789", 10),
+            pick(b"123456789", 1) + &pick(b"0123456789", 12),
+            pick(ALNUM, 24)
+        )
+    })
+}
+
+/// `xoxe-1-` + base64url of `3-1-<team>-<id>-<id>-<64 hex>`.
+pub fn slack_refresh() -> String {
+    fresh(|| {
+        use base64::Engine as _;
+        let inner = format!(
+            "3-1-T{}-{}-{}-{}",
+            pick(b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789", 10),
+            pick(b"0123456789", 13),
+            pick(b"0123456789", 13),
+            pick(b"0123456789abcdef", 64)
+        );
+        let body = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(inner);
+        format!("xoxe-1-{body}")
+    })
+}
+
+pub fn slack_webhook() -> String {
+    fresh(|| {
+        format!(
+            "https://hooks.slack.com/services/T{}/B{}/{}",
+            pick(b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789", 10),
+            pick(b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789", 10),
+            pick(ALNUM, 24)
+        )
+    })
+}
+
+/// `<prefix>_` + 30 random base62 + base62 CRC-32 of them (GitHub's checksum).
+pub fn github(prefix: &str) -> String {
+    fresh(|| {
+        let random = pick(ALNUM, 30);
+        let check =
+            keysweep::rules::validate::base62(u64::from(crc32fast::hash(random.as_bytes())), 6);
+        format!("{prefix}_{random}{}", String::from_utf8(check).unwrap())
+    })
+}
+
+pub fn gitlab() -> String {
+    fresh(|| format!("glpat-{}", pick(ALNUM, 20)))
+}
+
+// ---- config and invocation ---------------------------------------------------------------------
+
+/// A config with only the rules these tests need (so the tests do not depend on the default pack
+/// as it evolves), each rule's example built from a fresh fake token.
+pub fn test_config(dir: &Path) -> PathBuf {
+    let rules = [
+        (
+            "slack-bot-token",
+            "slack",
+            r"\b(xoxb-[0-9]{8,14}-(?:[0-9]{10,14}-)?[A-Za-z0-9]{18,34})\b",
+            "xoxb-",
+            None,
+            slack_bot(),
+        ),
+        (
+            "slack-refresh-token",
+            "slack",
+            r"\b(xoxe-1-[A-Za-z0-9_-]{140,160})(?:[^A-Za-z0-9_-]|$)",
+            "xoxe-1-",
+            None,
+            slack_refresh(),
+        ),
+        (
+            "slack-webhook-url",
+            "slack",
+            r"(https://hooks\.slack\.com/services/T[A-Z0-9]{8,12}/B[A-Z0-9]{8,12}/[A-Za-z0-9]{23,25})\b",
+            "hooks.slack.com",
+            None,
+            slack_webhook(),
+        ),
+        (
+            "github-pat-classic",
+            "github",
+            r"\b(ghp_[A-Za-z0-9]{36})\b",
+            "ghp_",
+            Some("github-checksum"),
+            github("ghp"),
+        ),
+        (
+            "github-server-to-server-token",
+            "github",
+            r"\b(ghs_[A-Za-z0-9]{36})\b",
+            "ghs_",
+            Some("github-checksum"),
+            github("ghs"),
+        ),
+        (
+            "gitlab-pat",
+            "gitlab",
+            r"\b(glpat-[A-Za-z0-9_-]{20})\b",
+            "glpat-",
+            None,
+            gitlab(),
+        ),
+        (
+            "acme-key",
+            "acme",
+            r"\b(acme_[A-Za-z0-9]{32})\b",
+            "acme_",
+            None,
+            format!("acme_{}", fresh(|| pick(ALNUM, 32))),
+        ),
+    ];
+    let mut toml = String::from("extend_default = false\n");
+    for (id, provider, regex, kw, validator, example) in rules {
+        toml.push_str(&format!(
+            "[[rules]]\nid = {id:?}\nprovider = {provider:?}\ndescription = \"test {id}\"\nregex = '''{regex}'''\nkeywords = [{kw:?}]\nexamples = [\"token = {example}\"]\n"
+        ));
+        if let Some(v) = validator {
+            toml.push_str(&format!("validator = {v:?}\n"));
+        }
+    }
+    let p = dir.join("rules-config.toml");
+    std::fs::write(&p, toml).unwrap();
+    p
+}
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub tree: PathBuf,
+    pub config: PathBuf,
+    pub journal: PathBuf,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let tree = dir.path().join("tree");
+        std::fs::create_dir(&tree).unwrap();
+        let config = test_config(dir.path());
+        let journal = dir.path().join("state").join("journal.jsonl");
+        Env {
+            dir,
+            tree,
+            config,
+            journal,
+        }
+    }
+
+    pub fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.tree.join(name), text).unwrap();
+    }
+
+    /// `keysweep` with a clean environment for endpoints and state.
+    pub fn cmd(&self) -> assert_cmd::Command {
+        let mut c = assert_cmd::Command::cargo_bin("keysweep").unwrap();
+        c.env_remove("KEYSWEEP_ENDPOINT_SLACK")
+            .env_remove("KEYSWEEP_ENDPOINT_GITHUB")
+            .env_remove("KEYSWEEP_ENDPOINT_GITLAB")
+            .env_remove("KEYSWEEP_CLIENT_ID")
+            .env("XDG_STATE_HOME", self.dir.path().join("xdg-state"))
+            .env("HOME", self.dir.path().join("home"))
+            .current_dir(self.dir.path())
+            .timeout(Duration::from_secs(60));
+        c
+    }
+
+    /// `keysweep scan --verify` of the tree against the fake endpoints, JSON output.
+    pub fn scan(&self, endpoints: &[(&str, &Fake)], extra: &[&str]) -> assert_cmd::Command {
+        let mut c = self.cmd();
+        c.args([
+            "scan",
+            "--format",
+            "json",
+            "--verify",
+            "--verify-timeout",
+            "1",
+            "-c",
+        ])
+        .arg(&self.config)
+        .arg("--journal")
+        .arg(&self.journal);
+        for (p, f) in endpoints {
+            c.arg("--endpoint").arg(format!("{p}={}", f.url));
+        }
+        c.args(extra).arg(&self.tree);
+        c
+    }
+}
+
+/// Output of a finished command as (stdout, stderr, exit code).
+pub fn run(mut c: assert_cmd::Command) -> (String, String, i32) {
+    let out = c.output().unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+/// Verification status per rule id from a JSON report.
+pub fn statuses(stdout: &str) -> Vec<(String, String, serde_json::Value)> {
+    let v: serde_json::Value = serde_json::from_str(stdout).expect("a JSON report");
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["verification"]["status"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+                f["verification"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// Asserts none of `secrets` appears in any of `texts`.
+pub fn assert_no_secrets(secrets: &[&str], texts: &[&str]) {
+    for s in secrets {
+        for t in texts {
+            assert!(
+                !t.contains(s),
+                "a secret leaked into output: {}",
+                &t[..t.len().min(2000)]
+            );
+        }
+    }
+}
+
+/// A key for the test-only `acme-key` rule, which no adapter serves.
+pub fn acme() -> String {
+    fresh(|| format!("acme_{}", pick(ALNUM, 32)))
+}
+
+// ---- tree scans --------------------------------------------------------------------------------
 
 pub fn keysweep() -> Command {
     let mut c = Command::cargo_bin("keysweep").unwrap();
@@ -15,63 +488,9 @@ pub fn keysweep() -> Command {
     c
 }
 
-/// A small deterministic PRNG (splitmix64) seeded per call site and per process, so tokens differ
-/// between tests yet a failing run can be reproduced from the seed in its message.
-pub struct Rng(u64);
-
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-impl Rng {
-    pub fn new() -> Rng {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64;
-        Rng(t ^ (COUNTER.fetch_add(1, Ordering::Relaxed) << 32) ^ u64::from(std::process::id()))
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    pub fn pick(&mut self, alphabet: &[u8], n: usize) -> String {
-        (0..n)
-            .map(|_| alphabet[(self.next() % alphabet.len() as u64) as usize] as char)
-            .collect()
-    }
-}
-
-const DIGITS: &[u8] = b"0123456789";
-const ALNUM: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-/// True when a random string would look like a placeholder to the engine (runs of equal symbols or
-/// counting sequences), which a test token must not.
-fn looks_placeholder(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.windows(4).any(|w| w.iter().all(|&c| c == w[0]))
-        || s.contains("123456789")
-        || s.to_ascii_lowercase().contains("your")
-        || s.to_ascii_lowercase().contains("example")
-}
-
 /// A Slack bot token of real shape: `xoxb-<team digits>-<bot digits>-<24 alnum>`.
 pub fn slack_bot_token() -> String {
-    let mut rng = Rng::new();
-    loop {
-        let t = format!(
-            "xoxb-{}-{}-{}",
-            rng.pick(DIGITS, 11),
-            rng.pick(DIGITS, 13),
-            rng.pick(ALNUM, 24)
-        );
-        if !looks_placeholder(&t) {
-            return t;
-        }
-    }
+    slack_bot()
 }
 
 pub fn tree() -> tempfile::TempDir {

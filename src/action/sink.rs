@@ -1,0 +1,168 @@
+//! Where a newly minted secret goes: `file:PATH` (written atomically, mode 0600), `exec:COMMAND`
+//! (the JSON on the command's stdin; a non-zero exit is a failed delivery) or `stdout` (JSON).
+//!
+//! Before delivery the new secret is written to a recovery file (0600) beside the journal, and that
+//! file is removed once delivery succeeded: a failed delivery or a crash leaves the secret there,
+//! never lost and never in a log.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sink {
+    File(PathBuf),
+    Exec(String),
+    Stdout,
+}
+
+impl Sink {
+    pub fn parse(spec: &str) -> Result<Sink> {
+        if spec == "stdout" {
+            return Ok(Sink::Stdout);
+        }
+        if let Some(p) = spec.strip_prefix("file:") {
+            if p.is_empty() {
+                bail!("--sink file: needs a path (file:PATH)");
+            }
+            return Ok(Sink::File(PathBuf::from(p)));
+        }
+        if let Some(c) = spec.strip_prefix("exec:") {
+            if c.trim().is_empty() {
+                bail!("--sink exec: needs a command (exec:COMMAND)");
+            }
+            return Ok(Sink::Exec(c.to_string()));
+        }
+        bail!("--sink {spec:?}: expected file:PATH, exec:COMMAND or stdout")
+    }
+
+    /// Delivers `payload`. An error means the sink does not have the secret.
+    pub fn deliver(&self, payload: &Value) -> Result<()> {
+        let mut text = serde_json::to_vec_pretty(payload)?;
+        text.push(b'\n');
+        match self {
+            Sink::Stdout => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(&text)
+                    .and_then(|_| out.flush())
+                    .context("cannot write the new secret to stdout")
+            }
+            Sink::File(path) => write_private(path, &text),
+            Sink::Exec(cmd) => {
+                let mut child = shell(cmd)
+                    .stdin(Stdio::piped())
+                    .spawn()
+                    .context("sink command could not be started")?;
+                let wrote = child
+                    .stdin
+                    .take()
+                    .map(|mut i| i.write_all(&text))
+                    .unwrap_or(Ok(()));
+                let status = child.wait().context("sink command did not finish")?;
+                if !status.success() {
+                    bail!("sink command failed ({status})");
+                }
+                wrote.context("sink command did not read the new secret")
+            }
+        }
+    }
+}
+
+fn shell(cmd: &str) -> Command {
+    if cfg!(windows) {
+        let mut c = Command::new("cmd");
+        c.args(["/C", cmd]);
+        c
+    } else {
+        let mut c = Command::new("sh");
+        c.args(["-c", cmd]);
+        c
+    }
+}
+
+/// Writes `data` to `path` through a temporary file in the same directory (created 0600) renamed
+/// into place, so a reader never sees half a secret and nobody else can read it.
+pub fn write_private(path: &Path, data: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    tmp.write_all(data)
+        .and_then(|_| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Writes `payload` to a new recovery file (0600) in `dir` and returns its path.
+pub fn write_recovery(dir: &Path, provider: &str, payload: &Value) -> Result<PathBuf> {
+    super::journal::create_private_dir(dir)?;
+    let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
+    let path = dir.join(format!("{provider}-{stamp}-{}.json", std::process::id()));
+    let mut text = serde_json::to_vec_pretty(payload)?;
+    text.push(b'\n');
+    write_private(&path, &text)?;
+    Ok(path)
+}
+
+/// Recovery files live in `recovery/` beside the journal.
+pub fn recovery_dir(journal: &Path) -> PathBuf {
+    journal
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .join("recovery")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sinks() {
+        assert_eq!(Sink::parse("stdout").unwrap(), Sink::Stdout);
+        assert_eq!(
+            Sink::parse("file:/tmp/x").unwrap(),
+            Sink::File("/tmp/x".into())
+        );
+        assert_eq!(Sink::parse("exec:cat").unwrap(), Sink::Exec("cat".into()));
+        assert!(Sink::parse("file:").is_err());
+        assert!(Sink::parse("https://x").is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn file_sink_is_private_and_exec_failure_is_an_error() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("new.json");
+        Sink::File(p.clone())
+            .deliver(&serde_json::json!({"k": "v"}))
+            .unwrap();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert!(std::fs::read_to_string(&p).unwrap().contains("\"v\""));
+        assert!(
+            Sink::Exec("cat >/dev/null; exit 3".into())
+                .deliver(&serde_json::json!({}))
+                .is_err()
+        );
+        assert!(
+            Sink::Exec("cat >/dev/null".into())
+                .deliver(&serde_json::json!({}))
+                .is_ok()
+        );
+    }
+}

@@ -1,0 +1,169 @@
+//! GitLab personal access tokens: everything through `/api/v4/personal_access_tokens/self` with the
+//! token itself in `PRIVATE-TOKEN`: `GET` to verify, `DELETE` to revoke, `POST .../rotate` to rotate
+//! (GitLab revokes the old token when it mints the new one).
+//!
+//! Tokens of a self-managed instance are checked against that instance only when the person running
+//! keysweep names it with `--endpoint gitlab=URL`; a scanned repository cannot redirect them.
+
+use serde_json::Value;
+
+use super::slack::Minted;
+use super::{Capabilities, Context, Provider, Revoked, failed, short};
+use crate::finding::{Status, Verification};
+
+pub struct Gitlab;
+
+const SELF: &str = "/api/v4/personal_access_tokens/self";
+
+impl Provider for Gitlab {
+    fn name(&self) -> &'static str {
+        "gitlab"
+    }
+
+    fn capabilities(&self, _secret: &str) -> Capabilities {
+        Capabilities {
+            verify: true,
+            revoke: true,
+            rotate: true,
+        }
+    }
+
+    fn verify(&self, cx: &Context, secret: &str) -> Verification {
+        let resp = match cx.http.send("gitlab", |c| {
+            c.get(cx.endpoints.url("gitlab", SELF))
+                .header("PRIVATE-TOKEN", secret)
+        }) {
+            Ok(r) => r,
+            Err(f) => return failed(&f),
+        };
+        match resp.status {
+            200 => {}
+            401 => return Verification::with_detail(Status::Dead, error_text(&resp.json(), 401)),
+            s => {
+                return Verification::with_detail(Status::Unknown, error_text(&resp.json(), s));
+            }
+        }
+        let Some(v) = resp.json().filter(Value::is_object) else {
+            return Verification::with_detail(Status::Error, "malformed response");
+        };
+        let revoked = v.get("revoked").and_then(Value::as_bool) == Some(true);
+        let active = v.get("active").and_then(Value::as_bool);
+        let (status, detail) = if revoked {
+            (Status::Dead, Some("revoked"))
+        } else if active == Some(false) {
+            (Status::Dead, Some("inactive"))
+        } else {
+            (Status::Live, None)
+        };
+        let name = v.get("name").and_then(Value::as_str).map(short);
+        let user = v.get("user_id").and_then(Value::as_u64);
+        let identity = match (user, name) {
+            (Some(u), Some(n)) => Some(format!("user id {u}, token {n:?}")),
+            (Some(u), None) => Some(format!("user id {u}")),
+            (None, Some(n)) => Some(format!("token {n:?}")),
+            (None, None) => None,
+        };
+        let scopes = v.get("scopes").and_then(Value::as_array).map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        });
+        // `null` is what GitLab answers for a token without an expiry date (possible before 16.0
+        // and on instances that allow it).
+        let expires_at = match v.get("expires_at") {
+            Some(Value::String(d)) => Some(short(d)),
+            Some(Value::Null) => Some("never".to_string()),
+            _ => None,
+        };
+        Verification {
+            status,
+            detail: detail.map(str::to_string),
+            identity,
+            scopes,
+            expires_at,
+        }
+    }
+
+    fn revoke(&self, cx: &Context, secrets: &[&str]) -> Vec<Revoked> {
+        secrets
+            .iter()
+            .map(|s| {
+                match cx.http.send("gitlab", |c| {
+                    c.delete(cx.endpoints.url("gitlab", SELF))
+                        .header("PRIVATE-TOKEN", *s)
+                }) {
+                    Ok(r) if r.status == 204 => Revoked::Revoked,
+                    Ok(r) if r.status == 401 => Revoked::AlreadyDead(error_text(&r.json(), 401)),
+                    Ok(r) => Revoked::Failed(error_text(&r.json(), r.status)),
+                    Err(f) => Revoked::Failed(f.to_string()),
+                }
+            })
+            .collect()
+    }
+
+    fn manual_step(&self, _secret: &str) -> Option<String> {
+        None
+    }
+}
+
+/// `POST .../self/rotate`: GitLab mints a new token (same name and scopes) and revokes this one.
+/// `expires_at` is `YYYY-MM-DD`; without it GitLab picks its default (one week).
+pub fn rotate(cx: &Context, token: &str, expires_at: Option<&str>) -> anyhow::Result<Minted> {
+    let form: Vec<(&str, &str)> = expires_at.map(|e| ("expires_at", e)).into_iter().collect();
+    let resp = cx
+        .http
+        .send_once("gitlab", |c| {
+            c.post(cx.endpoints.url("gitlab", &format!("{SELF}/rotate")))
+                .header("PRIVATE-TOKEN", token)
+                .form(&form)
+        })
+        .map_err(|f| anyhow::anyhow!("GitLab rotate: {f}"))?;
+    if resp.status != 200 && resp.status != 201 {
+        anyhow::bail!("GitLab rotate: {}", error_text(&resp.json(), resp.status));
+    }
+    let v = resp
+        .json()
+        .ok_or_else(|| anyhow::anyhow!("GitLab rotate: malformed response"))?;
+    let new = v
+        .get("token")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| anyhow::anyhow!("GitLab rotate: the answer lacks `token`"))?
+        .to_string();
+    let expires = v.get("expires_at").and_then(Value::as_str).map(short);
+    Ok(Minted {
+        payload: serde_json::json!({
+            "provider": "gitlab",
+            "kind": "personal_access_token",
+            "token": new,
+            "id": v.get("id"),
+            "name": v.get("name"),
+            "scopes": v.get("scopes"),
+            "user_id": v.get("user_id"),
+            "expires_at": expires,
+        }),
+        secrets: vec![new.clone()],
+        summary: format!(
+            "new GitLab personal access token{}",
+            expires
+                .as_deref()
+                .map(|e| format!(", expires {e}"))
+                .unwrap_or_default()
+        ),
+    })
+}
+
+/// GitLab's own words for an error (`message` or `error`), else the status.
+fn error_text(v: &Option<Value>, status: u16) -> String {
+    let said = v.as_ref().and_then(|v| {
+        v.get("error")
+            .or_else(|| v.get("message"))
+            .and_then(Value::as_str)
+            .map(short)
+    });
+    match said {
+        Some(s) if !s.is_empty() => s,
+        _ => format!("HTTP {status}"),
+    }
+}

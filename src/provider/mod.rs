@@ -1,0 +1,246 @@
+//! Provider adapters: ask a secret's own provider whether it is live, revoke it, rotate it.
+//!
+//! Each adapter is one module; [`REGISTRY`] is the one place that says which rule ids an adapter
+//! serves. An adapter knows the secret and its provider's API, never where the secret was found.
+
+pub mod endpoint;
+pub mod github;
+pub mod gitlab;
+pub mod http;
+pub mod slack;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::finding::{Finding, Status, Verification};
+pub use endpoint::Endpoints;
+pub use http::{Failure, Http};
+
+/// Rule id -> adapter. Rules not listed here are reported `not_checked` by `--verify`. Adapters
+/// decide what to do from the secret's shape, so two names for one kind of rule (the list
+/// and the rule pack's) can both point here until the pack settles.
+pub const REGISTRY: &[(&str, &dyn Provider)] = &[
+    ("slack-bot-token", &slack::Slack),
+    ("slack-user-token", &slack::Slack),
+    ("slack-app-token", &slack::Slack),
+    ("slack-rotating-bot-token", &slack::Slack),
+    ("slack-rotating-user-token", &slack::Slack),
+    ("slack-config-token", &slack::Slack),
+    ("slack-refresh-token", &slack::Slack),
+    ("slack-legacy-token", &slack::Slack),
+    ("slack-legacy-bot-token", &slack::Slack),
+    ("slack-legacy-workspace-access-token", &slack::Slack),
+    ("slack-legacy-workspace-refresh-token", &slack::Slack),
+    ("slack-webhook-url", &slack::Slack),
+    ("slack-workflow-webhook-url", &slack::Slack),
+    ("slack-trigger-webhook-url", &slack::Slack),
+    ("github-pat", &github::Github),
+    ("github-pat-classic", &github::Github),
+    ("github-pat-fine-grained", &github::Github),
+    ("github-fine-grained-pat", &github::Github),
+    ("github-oauth-token", &github::Github),
+    ("github-user-to-server-token", &github::Github),
+    ("github-server-to-server-token", &github::Github),
+    ("github-installation-token", &github::Github),
+    ("github-refresh-token", &github::Github),
+    ("gitlab-pat", &gitlab::Gitlab),
+    ("gitlab-pat-routable", &gitlab::Gitlab),
+];
+
+pub fn for_rule(rule_id: &str) -> Option<&'static dyn Provider> {
+    REGISTRY
+        .iter()
+        .find(|(id, _)| *id == rule_id)
+        .map(|(_, p)| *p)
+}
+
+/// What an adapter can do with one secret (decided by the secret's shape: a Slack refresh token and
+/// a Slack bot token are served by one adapter but allow different things).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    pub verify: bool,
+    pub revoke: bool,
+    pub rotate: bool,
+}
+
+/// How one revocation ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revoked {
+    /// The provider confirmed the secret is revoked.
+    Revoked,
+    /// The provider accepted the request (GitHub's 202); confirm by verifying again.
+    Requested,
+    /// The provider says the secret was already dead.
+    AlreadyDead(String),
+    Failed(String),
+}
+
+impl Revoked {
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Revoked::Revoked => "revoked",
+            Revoked::Requested => "requested",
+            Revoked::AlreadyDead(_) => "already_dead",
+            Revoked::Failed(_) => "failed",
+        }
+    }
+
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Revoked::AlreadyDead(d) | Revoked::Failed(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// True when nothing more should be attempted for this secret.
+    pub fn is_done(&self) -> bool {
+        !matches!(self, Revoked::Failed(_))
+    }
+}
+
+/// What adapters share for one run.
+pub struct Context {
+    pub http: Http,
+    pub endpoints: Endpoints,
+}
+
+impl Context {
+    pub fn new(endpoint_flags: &[String], timeout_secs: u64) -> Result<Context> {
+        Ok(Context {
+            endpoints: Endpoints::from_cli(endpoint_flags)?,
+            http: Http::new(Duration::from_secs(timeout_secs.max(1)))?,
+        })
+    }
+}
+
+pub trait Provider: Sync {
+    /// Also the key of `--endpoint` and of the HTTP client's per-provider limits.
+    fn name(&self) -> &'static str;
+
+    fn capabilities(&self, secret: &str) -> Capabilities;
+
+    /// The provider's cheapest read-only call. Never consumes a single-use secret.
+    fn verify(&self, cx: &Context, secret: &str) -> Verification;
+
+    /// Revokes each secret (adapters with a batch endpoint batch). One answer per secret, in order.
+    fn revoke(&self, _cx: &Context, secrets: &[&str]) -> Vec<Revoked> {
+        secrets
+            .iter()
+            .map(|s| Revoked::Failed(self.manual_step(s).unwrap_or_default()))
+            .collect()
+    }
+
+    /// What a person must do when the secret cannot be revoked by API.
+    fn manual_step(&self, secret: &str) -> Option<String>;
+}
+
+/// The verification an HTTP failure leaves: rate limits and 5xx mean "unknown", a request that could
+/// not complete means "error".
+pub fn failed(f: &Failure) -> Verification {
+    let status = match f {
+        Failure::RateLimited(_) | Failure::Server(_) => Status::Unknown,
+        Failure::Timeout | Failure::Network(_) => Status::Error,
+    };
+    Verification::with_detail(status, f.to_string())
+}
+
+/// Verifies each `(rule_id, secret)` once, in parallel (bounded by the HTTP client's limits). Secrets
+/// whose rule has no adapter get `not_checked`.
+pub fn verify_all(cx: &Context, items: &[(&str, &str)]) -> Vec<Verification> {
+    const WORKERS: usize = 8;
+    let results: Vec<std::sync::Mutex<Option<Verification>>> =
+        items.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..WORKERS.min(items.len()) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((rule, secret)) = items.get(i) else {
+                        break;
+                    };
+                    let v = match for_rule(rule) {
+                        Some(p) => p.verify(cx, secret),
+                        None => Verification::with_detail(
+                            Status::NotChecked,
+                            "no verifier for this rule",
+                        ),
+                    };
+                    *results[i].lock().unwrap() = Some(v);
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .unwrap()
+                .expect("every item is taken by a worker")
+        })
+        .collect()
+}
+
+/// The `--verify` stage of `keysweep scan`: each distinct secret checked once, every finding of it
+/// annotated, then `--only-live` applied.
+pub fn verify_findings(args: &crate::cli::ScanArgs, findings: &mut Vec<Finding>) -> Result<()> {
+    if !(args.verify || args.only_live || args.revoke || args.rotate) {
+        return Ok(());
+    }
+    let cx = Context::new(&args.endpoints, args.verify_timeout)?;
+    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut items: Vec<(&str, &str)> = Vec::new();
+    for f in findings.iter() {
+        let key = (f.rule_id.as_str(), f.secret.as_str());
+        index.entry(key).or_insert_with(|| {
+            items.push(key);
+            items.len() - 1
+        });
+    }
+    let verdicts = verify_all(&cx, &items);
+    let verdicts: Vec<(String, String, Verification)> = items
+        .iter()
+        .zip(verdicts)
+        .map(|((r, s), v)| (r.to_string(), s.to_string(), v))
+        .collect();
+    let by_key: HashMap<(&str, &str), &Verification> = verdicts
+        .iter()
+        .map(|(r, s, v)| ((r.as_str(), s.as_str()), v))
+        .collect();
+    for f in findings.iter_mut() {
+        f.verification = by_key
+            .get(&(f.rule_id.as_str(), f.secret.as_str()))
+            .map(|v| (*v).clone());
+    }
+    if args.only_live {
+        findings.retain(|f| {
+            f.verification
+                .as_ref()
+                .is_some_and(|v| v.status == Status::Live)
+        });
+    }
+    Ok(())
+}
+
+/// Scopes from a comma-separated header (`X-OAuth-Scopes`): present but empty means "no scopes".
+pub fn scopes_header(value: Option<&str>) -> Option<Vec<String>> {
+    value.map(|v| {
+        v.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    })
+}
+
+/// A short, safe excerpt of a provider's error text for `detail` (never the request).
+pub fn short(text: &str) -> String {
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(80)
+        .collect();
+    one_line.trim().to_string()
+}

@@ -1,0 +1,460 @@
+//! `scan --verify` against fake provider servers on 127.0.0.1.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use common::*;
+use serde_json::json;
+
+/// A Slack fake: `live` tokens are live, `revoked` ones answer `token_revoked`, the rest `invalid_auth`.
+fn slack_fake(live: Vec<String>, revoked: Vec<String>) -> Fake {
+    Fake::start(move |r| {
+        let tok = r.bearer().unwrap_or("").to_string();
+        match r.path.as_str() {
+            "/api/auth.test" if live.contains(&tok) => Reply::json(
+                200,
+                json!({"ok": true, "team": "Acme", "team_id": "T0ACME", "user": "deploybot", "user_id": "U0BOT"}),
+            )
+            .header("x-oauth-scopes", "chat:write,channels:read"),
+            "/api/auth.test" if revoked.contains(&tok) => {
+                Reply::json(200, json!({"ok": false, "error": "token_revoked"}))
+            }
+            "/api/auth.test" => Reply::json(200, json!({"ok": false, "error": "invalid_auth"})),
+            _ => Reply::empty(404),
+        }
+    })
+}
+
+#[test]
+fn slack_tokens_are_verified_once_each_with_identity_and_scopes() {
+    let env = Env::new();
+    let (live, revoked, invalid) = (slack_bot(), slack_bot(), slack_bot());
+    env.write("a.env", &format!("A={live}\nB={revoked}\n"));
+    env.write("b.env", &format!("A={live}\nC={invalid}\n"));
+    let fake = slack_fake(vec![live.clone()], vec![revoked.clone()]);
+    let (out, err, code) = run(env.scan(&[("slack", &fake)], &[]));
+    assert_eq!(code, 1, "{err}");
+    let st = statuses(&out);
+    assert_eq!(st.len(), 4);
+    let by_status = |s: &str| st.iter().filter(|(_, x, _)| x == s).count();
+    assert_eq!(by_status("live"), 2);
+    assert_eq!(by_status("dead"), 2);
+    let live_v = &st.iter().find(|(_, s, _)| s == "live").unwrap().2;
+    assert_eq!(live_v["scopes"], json!(["chat:write", "channels:read"]));
+    assert!(live_v["identity"].as_str().unwrap().contains("T0ACME"));
+    let details: Vec<&str> = st
+        .iter()
+        .filter_map(|(_, _, v)| v["detail"].as_str())
+        .collect();
+    assert!(details.contains(&"token_revoked") && details.contains(&"invalid_auth"));
+    // Three distinct secrets, three calls, each with the token as a Bearer header.
+    assert_eq!(fake.count("POST", "/api/auth.test"), 3);
+    assert_no_secrets(&[&live, &revoked, &invalid], &[&out, &err]);
+}
+
+#[test]
+fn only_live_reports_only_live_and_exit_code_follows() {
+    let env = Env::new();
+    let dead = slack_bot();
+    env.write("a.env", &format!("A={dead}\n"));
+    let fake = slack_fake(vec![], vec![dead.clone()]);
+    let (out, err, code) = run(env.scan(&[("slack", &fake)], &["--only-live"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(statuses(&out).is_empty());
+    let live = slack_bot();
+    env.write("b.env", &format!("B={live}\n"));
+    let fake = slack_fake(vec![live.clone()], vec![dead.clone()]);
+    let (out, _, code) = run(env.scan(&[("slack", &fake)], &["--only-live"]));
+    assert_eq!(code, 1);
+    let st = statuses(&out);
+    assert_eq!(st.len(), 1);
+    assert_eq!(st[0].1, "live");
+}
+
+#[test]
+fn rules_without_an_adapter_and_refresh_tokens_are_not_checked_and_not_sent() {
+    let env = Env::new();
+    let refresh = slack_refresh();
+    let acme = acme();
+    env.write("a.env", &format!("R={refresh}\nK={acme}\n"));
+    let fake = slack_fake(vec![], vec![]);
+    let (out, err, code) = run(env.scan(&[("slack", &fake)], &[]));
+    assert_eq!(code, 1, "{err}");
+    let st = statuses(&out);
+    assert_eq!(st.len(), 2, "{out}");
+    for (rule, status, v) in &st {
+        assert_eq!(status, "not_checked", "{rule}");
+        if rule == "slack-refresh-token" {
+            assert!(v["detail"].as_str().unwrap().contains("single-use"));
+        }
+    }
+    assert!(
+        fake.requests().is_empty(),
+        "a refresh token must never be sent to verify it"
+    );
+}
+
+#[test]
+fn rate_limits_are_waited_out_and_5xx_retried() {
+    let env = Env::new();
+    let (a, b) = (slack_bot(), slack_bot());
+    env.write("a.env", &format!("A={a}\nB={b}\n"));
+    let calls: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>> = Arc::default();
+    let (a2, calls2) = (a.clone(), calls.clone());
+    let fake = Fake::start(move |r| {
+        let tok = r.bearer().unwrap_or("").to_string();
+        let n = {
+            let mut m = calls2.lock().unwrap();
+            let e = m.entry(tok.clone()).or_insert(0);
+            *e += 1;
+            *e
+        };
+        let ok = Reply::json(200, json!({"ok": true, "team_id": "T1", "user_id": "U1"}));
+        match (tok == a2, n) {
+            (true, 1) => Reply::json(429, json!({"ok": false, "error": "ratelimited"}))
+                .header("retry-after", "1"),
+            (false, 1) => Reply::text(503, "unavailable"),
+            _ => ok,
+        }
+    });
+    let started = Instant::now();
+    let (out, err, code) = run(env.scan(&[("slack", &fake)], &[]));
+    assert_eq!(code, 1, "{err}");
+    assert!(statuses(&out).iter().all(|(_, s, _)| s == "live"), "{out}");
+    assert_eq!(fake.count("POST", "/api/auth.test"), 4);
+    assert!(
+        started.elapsed().as_millis() >= 1000,
+        "Retry-After: 1 was honoured"
+    );
+}
+
+#[test]
+fn persistent_failures_become_unknown_or_error_never_a_crash() {
+    let env = Env::new();
+    let (hang, broken, down, limited) = (slack_bot(), slack_bot(), slack_bot(), slack_bot());
+    env.write(
+        "a.env",
+        &format!("A={hang}\nB={broken}\nC={down}\nD={limited}\n"),
+    );
+    let (h, b, d) = (hang.clone(), broken.clone(), down.clone());
+    let fake = Fake::start(move |r| {
+        let tok = r.bearer().unwrap_or("");
+        if tok == h {
+            Reply::hang()
+        } else if tok == b {
+            Reply::text(200, "{\"ok\": tru")
+        } else if tok == d {
+            Reply::text(500, "boom")
+        } else {
+            Reply::empty(429).header("retry-after", "3600")
+        }
+    });
+    let started = Instant::now();
+    let (out, err, code) = run(env.scan(&[("slack", &fake)], &[]));
+    assert_eq!(code, 1, "{err}");
+    assert!(started.elapsed().as_secs() < 30);
+    let st = statuses(&out);
+    let find = |needle: &str| {
+        st.iter()
+            .map(|(_, s, v)| (s.clone(), v["detail"].as_str().unwrap_or("").to_string()))
+            .find(|(_, d)| d.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle} in {out}"))
+    };
+    assert_eq!(find("timed out").0, "error");
+    assert_eq!(find("malformed").0, "error");
+    assert_eq!(find("HTTP 500").0, "unknown");
+    assert_eq!(find("rate limited").0, "unknown");
+    // 500: first try plus two retries. 429 asking for an hour: not waited for, not retried.
+    let tok_calls = |t: &str| {
+        fake.requests()
+            .iter()
+            .filter(|r| r.bearer() == Some(t))
+            .count()
+    };
+    assert_eq!(tok_calls(&down), 3);
+    assert_eq!(tok_calls(&limited), 1);
+    assert_no_secrets(&[&hang, &broken, &down, &limited], &[&out, &err]);
+}
+
+#[test]
+fn slack_webhooks_are_probed_with_a_body_that_cannot_post() {
+    let env = Env::new();
+    let (live, dead) = (slack_webhook(), slack_webhook());
+    env.write("hooks.txt", &format!("{live}\n{dead}\n"));
+    let dead_path = dead
+        .trim_start_matches("https://hooks.slack.com")
+        .to_string();
+    let fake = Fake::start(move |r| {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&r.body).is_err(),
+            "probe body must not be JSON"
+        );
+        if r.path == dead_path {
+            Reply::text(404, "no_service")
+        } else {
+            Reply::text(400, "invalid_payload")
+        }
+    });
+    let (out, err, code) = run(env.scan(&[("slack", &fake)], &[]));
+    assert_eq!(code, 1, "{err}");
+    let mut st: Vec<String> = statuses(&out).into_iter().map(|(_, s, _)| s).collect();
+    st.sort();
+    assert_eq!(st, ["dead", "live"]);
+    let paths: Vec<String> = fake.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths.len(), 2);
+    assert!(
+        paths.iter().all(|p| p.starts_with("/services/T")),
+        "host swapped, path kept"
+    );
+    assert_no_secrets(&[&live, &dead], &[&out, &err]);
+}
+
+#[test]
+fn github_user_and_installation_tokens() {
+    let env = Env::new();
+    let (pat, expired, ghs) = (github("ghp"), github("ghp"), github("ghs"));
+    env.write("gh.txt", &format!("{pat}\n{expired}\n{ghs}\n"));
+    let (p, g) = (pat.clone(), ghs.clone());
+    let fake = Fake::start(move |r| {
+        let tok = r.bearer().unwrap_or("").to_string();
+        match r.path.as_str() {
+            "/user" if tok == p => Reply::json(200, json!({"login": "octo", "id": 42}))
+                .header("x-oauth-scopes", "repo, read:org")
+                .header(
+                    "github-authentication-token-expiration",
+                    "2031-05-01 10:00:00 UTC",
+                ),
+            "/user" if tok == g => Reply::json(
+                403,
+                json!({"message": "Resource not accessible by integration"}),
+            ),
+            "/user" => Reply::json(401, json!({"message": "Bad credentials"})),
+            p if p.starts_with("/installation/repositories") && tok == g => {
+                Reply::json(200, json!({"total_count": 3, "repositories": []}))
+            }
+            _ => Reply::json(401, json!({"message": "Bad credentials"})),
+        }
+    });
+    let (out, err, code) = run(env.scan(&[("github", &fake)], &[]));
+    assert_eq!(code, 1, "{err}");
+    let st = statuses(&out);
+    let pat_v = &st
+        .iter()
+        .find(|(_, s, v)| s == "live" && v["identity"].as_str().unwrap().contains("octo"))
+        .unwrap()
+        .2;
+    assert_eq!(pat_v["scopes"], json!(["repo", "read:org"]));
+    assert_eq!(pat_v["expires_at"], "2031-05-01T10:00:00Z");
+    assert!(
+        st.iter()
+            .any(|(_, s, v)| s == "dead" && v["detail"] == "Bad credentials")
+    );
+    assert!(
+        st.iter()
+            .any(|(r, s, _)| r == "github-server-to-server-token" && s == "live")
+    );
+    assert_eq!(fake.count("GET", "/installation/repositories"), 1);
+    assert_eq!(
+        fake.count("GET", "/user"),
+        2,
+        "ghs_ tokens never go to /user"
+    );
+    assert!(
+        fake.requests()
+            .iter()
+            .all(|r| r.header("user-agent").is_some())
+    );
+}
+
+#[test]
+fn github_pat_without_expiry_header_never_expires() {
+    let env = Env::new();
+    let pat = github("ghp");
+    env.write("gh.txt", &format!("{pat}\n"));
+    let fake =
+        Fake::start(|_| Reply::json(200, json!({"login": "octo"})).header("x-oauth-scopes", ""));
+    let (out, _, _) = run(env.scan(&[("github", &fake)], &[]));
+    let v = &statuses(&out)[0].2;
+    assert_eq!(v["expires_at"], "never");
+    assert_eq!(v["scopes"], json!([]));
+}
+
+#[test]
+fn gitlab_self_endpoint_reads_active_and_revoked() {
+    let env = Env::new();
+    let (live, revoked, bad) = (gitlab(), gitlab(), gitlab());
+    env.write("gl.txt", &format!("{live}\n{revoked}\n{bad}\n"));
+    let (l, rv) = (live.clone(), revoked.clone());
+    let fake = Fake::start(move |r| {
+        let tok = r.header("private-token").unwrap_or("").to_string();
+        assert!(r.header("authorization").is_none());
+        assert_eq!(r.path, "/api/v4/personal_access_tokens/self");
+        if tok == l {
+            Reply::json(
+                200,
+                json!({"id": 7, "name": "ci", "revoked": false, "active": true, "scopes": ["api"], "user_id": 99, "expires_at": "2031-01-01"}),
+            )
+        } else if tok == rv {
+            Reply::json(
+                200,
+                json!({"id": 8, "name": "old", "revoked": true, "active": false, "scopes": ["api"], "user_id": 99, "expires_at": null}),
+            )
+        } else {
+            Reply::json(401, json!({"message": "401 Unauthorized"}))
+        }
+    });
+    let (out, err, code) = run(env.scan(&[("gitlab", &fake)], &[]));
+    assert_eq!(code, 1, "{err}");
+    let st = statuses(&out);
+    let live_v = &st.iter().find(|(_, s, _)| s == "live").unwrap().2;
+    assert_eq!(live_v["expires_at"], "2031-01-01");
+    assert_eq!(live_v["scopes"], json!(["api"]));
+    assert!(live_v["identity"].as_str().unwrap().contains("99"));
+    let dead: Vec<&str> = st
+        .iter()
+        .filter(|(_, s, _)| s == "dead")
+        .map(|(_, _, v)| v["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(dead.len(), 2);
+    assert!(dead.contains(&"revoked") && dead.contains(&"401 Unauthorized"));
+    assert_no_secrets(&[&live, &revoked, &bad], &[&out, &err]);
+}
+
+#[test]
+fn endpoint_overrides_are_checked_and_env_works() {
+    let env = Env::new();
+    let tok = slack_bot();
+    env.write("a.env", &format!("A={tok}\n"));
+    for bad in [
+        "slack=http://10.1.2.3:80",
+        "slack=http://example.org",
+        "nosuch=https://x.org",
+        "slack=ftp://127.0.0.1",
+    ] {
+        let mut c = env.cmd();
+        c.args(["scan", "--verify", "-c"])
+            .arg(&env.config)
+            .args(["--endpoint", bad])
+            .arg(&env.tree);
+        let (_, err, code) = run(c);
+        assert_eq!(code, 2, "{bad}: {err}");
+        assert!(err.contains("endpoint"), "{err}");
+    }
+    let mut c = env.cmd();
+    c.args(["scan", "--verify", "-c"])
+        .arg(&env.config)
+        .arg(&env.tree)
+        .env("KEYSWEEP_ENDPOINT_SLACK", "http://192.168.0.1");
+    assert_eq!(run(c).2, 2);
+    let fake = slack_fake(vec![tok.clone()], vec![]);
+    let mut c = env.cmd();
+    c.args(["scan", "--format", "json", "--verify", "-c"])
+        .arg(&env.config)
+        .arg(&env.tree)
+        .env("KEYSWEEP_ENDPOINT_SLACK", &fake.url);
+    let (out, _, code) = run(c);
+    assert_eq!(code, 1);
+    assert_eq!(statuses(&out)[0].1, "live");
+    assert_eq!(fake.count("POST", "/api/auth.test"), 1);
+}
+
+#[test]
+fn a_config_in_the_scanned_tree_cannot_set_an_endpoint() {
+    let env = Env::new();
+    let tok = slack_bot();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    let elsewhere = Fake::start(move |_| {
+        h.fetch_add(1, Ordering::SeqCst);
+        Reply::json(200, json!({"ok": true}))
+    });
+    env.write("a.env", &format!("A={tok}\n"));
+    for cfg in [
+        format!("endpoint = \"{}\"\n", elsewhere.url),
+        format!("[endpoints]\nslack = \"{}\"\n", elsewhere.url),
+        format!("[providers.slack]\nendpoint = \"{}\"\n", elsewhere.url),
+    ] {
+        env.write("keysweep.toml", &cfg);
+        let mut c = env.cmd();
+        c.args(["scan", "--verify", "--verify-timeout", "1"])
+            .arg(&env.tree);
+        let (_, err, code) = run(c);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("keysweep.toml"), "{err}");
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn expired_slack_tokens_are_dead_and_unknown_codes_stay_unknown() {
+    let env = Env::new();
+    let (expired, odd) = (slack_bot(), slack_bot());
+    env.write("a.env", &format!("A={expired}\nB={odd}\n"));
+    let e = expired.clone();
+    let fake = Fake::start(move |r| {
+        if r.bearer() == Some(e.as_str()) {
+            Reply::json(200, json!({"ok": false, "error": "token_expired"}))
+        } else {
+            Reply::json(200, json!({"ok": false, "error": "not_allowed_token_type"}))
+        }
+    });
+    let (out, _, _) = run(env.scan(&[("slack", &fake)], &[]));
+    let st = statuses(&out);
+    assert!(
+        st.iter()
+            .any(|(_, s, v)| s == "dead" && v["detail"] == "token_expired"),
+        "{out}"
+    );
+    assert!(
+        st.iter()
+            .any(|(_, s, v)| s == "unknown" && v["detail"] == "not_allowed_token_type"),
+        "{out}"
+    );
+}
+
+#[test]
+fn github_exhausted_quota_is_waited_out() {
+    let env = Env::new();
+    let pat = github("ghp");
+    env.write("gh.txt", &format!("{pat}\n"));
+    let n = Arc::new(AtomicUsize::new(0));
+    let n2 = n.clone();
+    let fake = Fake::start(move |_| {
+        if n2.fetch_add(1, Ordering::SeqCst) == 0 {
+            let reset = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+                + 1;
+            Reply::json(403, json!({"message": "API rate limit exceeded"}))
+                .header("x-ratelimit-remaining", "0")
+                .header("x-ratelimit-reset", &reset.to_string())
+        } else {
+            Reply::json(200, json!({"login": "octo"}))
+        }
+    });
+    let (out, err, _) = run(env.scan(&[("github", &fake)], &[]));
+    assert_eq!(statuses(&out)[0].1, "live", "{err}");
+    assert_eq!(n.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn human_output_shows_the_status() {
+    let env = Env::new();
+    let tok = slack_bot();
+    env.write("a.env", &format!("A={tok}\n"));
+    let fake = slack_fake(vec![tok.clone()], vec![]);
+    let mut c = env.cmd();
+    c.args(["scan", "--verify", "--color", "never", "-c"])
+        .arg(&env.config)
+        .args(["--endpoint", &format!("slack={}", fake.url)])
+        .arg(&env.tree);
+    let (out, err, code) = run(c);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("[live]"), "{out}");
+    assert!(out.contains("T0ACME"), "{out}");
+    assert_no_secrets(&[&tok], &[&out, &err]);
+}
