@@ -81,6 +81,10 @@ def build():
     put(e, f"SENTRY_AUTH_TOKEN={T('sentry-user')}", "sentry-user-token")
     put(e, f"PULUMI_ACCESS_TOKEN={T('pulumi')}", "pulumi-access-token")
     put(e, f"TS_AUTHKEY={T('tailscale-auth')}", "tailscale-auth-key")
+    put(e, f"OPENROUTER_API_KEY={T('openrouter')}", "openrouter-api-key")
+    put(e, f"GROQ_API_KEY={T('groq')}", "groq-api-key")
+    put(e, f"REPLICATE_API_TOKEN={T('replicate')}", "replicate-api-token")
+    put(e, f"LANGCHAIN_API_KEY={T('langsmith')}", "langsmith-api-key")
     put(e, "LOG_LEVEL=info")
 
     # AWS shared credentials file: pairs, and a lone key id.
@@ -116,6 +120,9 @@ def build():
     put(y, "newrelic:")
     put(y, f"  license_key: {T('newrelic-license')}", "newrelic-license-key")
     put(y, f"  user_key: {T('newrelic-user')}", "newrelic-user-api-key")
+    put(y, "alerts:")
+    put(y, f"  teams_webhook: {T('teams-webhook')}", "teams-incoming-webhook-url")
+    put(y, f"  flow_url: \"{T('logic-apps-url')}\"", "azure-logic-apps-trigger-url")
     put(y, "grafana:")
     put(y, f"  service_account_token: {T('grafana-service-account')}", "grafana-service-account-token")
     put(y, f"  cloud_token: {T('grafana-cloud')}", "grafana-cloud-token")
@@ -309,6 +316,17 @@ NEGATIVES = {
         "-----BEGIN PUBLIC KEY-----",
         base64.b64encode(os.urandom(270)).decode()[:64],
         "-----END PUBLIC KEY-----",
+    ],
+    "ai.env.example": [
+        "OPENROUTER_API_KEY=sk-or-v1-your-key-here",
+        "GROQ_API_KEY=gsk_your_key_here",
+        "REPLICATE_API_TOKEN=r8_xxxxxxxxxxxx",
+        "TEAMS_WEBHOOK=https://acme.webhook.office.com/webhookb2/xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx@xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx/IncomingWebhook/xxxx/xxxx",
+        "FLOW_URL=https://prod-00.westus.logic.azure.com/workflows/{id}/triggers/manual/paths/invoke?sig={sig}",
+        "DISCORD_WEBHOOK=https://discord.com/api/webhooks/000000000000000000/XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+        "TELEGRAM_BOT_TOKEN=123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11",
+        "VAULT_TOKEN=s.xxxxxxxxxxxxxxxxxxxxxxxx",
+        "PYPI_TOKEN=pypi-AgEIcHlwaS5vcmc...",
     ],
     "context.yaml": [
         "# Hex values that are not credentials, away from any provider name",
