@@ -258,6 +258,11 @@ def build():
     put("keys/signing.asc", pem("PGP PRIVATE KEY BLOCK", 4900, "Version: GnuPG v2\n\n"), "private-key-pgp")
 
 
+def wrong_checksum(prefix):
+    tok = ft.crc_token(prefix)
+    return tok[:-1] + ("A" if tok[-1] != "A" else "B")
+
+
 NEGATIVES = {
     ".env.example": [
         "SLACK_BOT_TOKEN=xoxb-your-token-here",
@@ -282,8 +287,8 @@ NEGATIVES = {
     ],
     "checksums.txt": [
         # Right shape, wrong checksum.
-        f"ghp: {ft.crc_token('ghp')[:-1]}{'A' if ft.crc_token('ghp')[-1] != 'A' else 'B'}",
-        "npm: " + ft.rand(ft.ALNUM, 0) + "npm_" + ft.rand(ft.ALNUM, 36),
+        f"ghp: {wrong_checksum('ghp')}",
+        f"npm: {wrong_checksum('npm')}",
         "gho: gho_" + ft.rand(ft.ALNUM, 36),
         "age: AGE-SECRET-KEY-1" + ft.rand(ft.BECH32.upper(), 58),
         "slack rotating: xoxe.xoxb-1-" + ft.rand(ft.URLSAFE, 160),
