@@ -59,9 +59,12 @@ pub fn is_placeholder(secret: &str) -> bool {
     }
     let bytes = secret.as_bytes();
     // Runs such as `XXXXXX` or `000000`: a real token has a negligible chance of six equal symbols in
-    // a row, placeholders nearly always do.
+    // a row, placeholders nearly always do. Armored key blocks are the exception: they encode binary
+    // structures whose zero length fields read `AAAAAA` in base64 (every OpenSSH key has one), so
+    // their rules rely on entropy instead.
+    let armored = bytes.starts_with(b"-----BEGIN ");
     let mut run = 1;
-    for w in bytes.windows(2) {
+    for w in bytes.windows(2).filter(|_| !armored) {
         if w[0] == w[1] && w[0].is_ascii_alphanumeric() {
             run += 1;
             if run >= 6 {
@@ -199,9 +202,17 @@ mod tests {
             "sk_live_000000000000000000000000",
             "tok_<redacted>",
             "ghp_aaaa",
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIE...\n-----END RSA PRIVATE KEY-----",
         ] {
             assert!(is_placeholder(p), "{p}");
         }
+        let openssh = [
+            "-----BEGIN OPENSSH PRIVATE KEY-----\n",
+            "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n",
+            "-----END OPENSSH PRIVATE KEY-----",
+        ]
+        .concat();
+        assert!(!is_placeholder(&openssh));
         for real in [
             "ghp_Zq3xT0bW9mYk2LsV8nRf4HcJ1pDgA70l2NqR",
             "AKIA2E0A8F3B244C9986",
