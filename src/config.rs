@@ -309,12 +309,12 @@ mod tests {
     #[test]
     fn disable_and_allowlist() {
         let c = Config::parse(
-            "disable = [\"github-pat-classic\"]\n[allowlist]\npaths = [\"fixtures/**\"]\n",
+            "disable = [\"github-pat\"]\n[allowlist]\npaths = [\"fixtures/**\"]\n",
             Path::new("k.toml"),
         )
         .unwrap();
         assert!(c.path_allowlist().unwrap().is_match("fixtures/a/b.txt"));
         assert!(!c.path_allowlist().unwrap().is_match("src/a.rs"));
-        assert_eq!(c.disable, vec!["github-pat-classic"]);
+        assert_eq!(c.disable, vec!["github-pat"]);
     }
 }

@@ -244,7 +244,7 @@ fn config_can_restrict_which_rules_are_revoked_and_webhooks_get_a_manual_step() 
     let mut cfg = std::fs::read_to_string(&env.config).unwrap();
     cfg = cfg.replacen(
         "extend_default = false\n",
-        "extend_default = false\n[revoke]\nrules = [\"github-pat-classic\"]\n",
+        "extend_default = false\n[revoke]\nrules = [\"github-pat\"]\n",
         1,
     );
     std::fs::write(&env.config, cfg).unwrap();
@@ -301,7 +301,7 @@ fn revoke_one_token_from_stdin() {
         format!("{}{last}", &g[..g.len() - 1])
     };
     let mut c = env.cmd();
-    c.args(["revoke", "--rule", "github-pat-classic", "--yes", "-c"])
+    c.args(["revoke", "--rule", "github-pat", "--yes", "-c"])
         .arg(&env.config)
         .args(["--endpoint", &format!("github={}", fake.url), "-"])
         .write_stdin(bad_checksum.clone());

@@ -254,7 +254,7 @@ fn github_user_and_installation_tokens() {
     );
     assert!(
         st.iter()
-            .any(|(r, s, _)| r == "github-server-to-server-token" && s == "live")
+            .any(|(r, s, _)| r == "github-installation-token" && s == "live")
     );
     assert_eq!(fake.count("GET", "/installation/repositories"), 1);
     assert_eq!(

@@ -322,7 +322,7 @@ pub fn test_config(dir: &Path) -> PathBuf {
             slack_webhook(),
         ),
         (
-            "github-pat-classic",
+            "github-pat",
             "github",
             r"\b(ghp_[A-Za-z0-9]{36})\b",
             "ghp_",
@@ -330,7 +330,7 @@ pub fn test_config(dir: &Path) -> PathBuf {
             github("ghp"),
         ),
         (
-            "github-server-to-server-token",
+            "github-installation-token",
             "github",
             r"\b(ghs_[A-Za-z0-9]{36})\b",
             "ghs_",
