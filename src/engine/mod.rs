@@ -5,7 +5,7 @@
 pub mod filters;
 pub mod lines;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use anyhow::{Context, Result};
 
 use crate::rules::Rule;
@@ -59,10 +59,12 @@ impl Engine {
             }
         }
         // Standard semantics so overlapping iteration reports every keyword, including keywords that
-        // are prefixes of one another (`xox` and `xoxb-`).
+        // are prefixes of one another (`xox` and `xoxb-`). A DFA always: past 100 patterns the crate
+        // would otherwise pick an NFA, which halves throughput on the one pass that sees every byte.
         let prefilter = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .context("building the keyword prefilter")?;
         Ok(Engine {
