@@ -175,7 +175,9 @@ pub fn run(args: &ScanArgs) -> Result<bool> {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_BASELINE));
     let baseline = Baseline::from_findings(&outcome.findings);
     let json = baseline.to_json()?;
-    crate::scan::write_atomically(&output, |out| Ok(out.write_all(json.as_bytes())?))?;
+    crate::atomic::write(&output, crate::atomic::Access::Default, |out| {
+        Ok(out.write_all(json.as_bytes())?)
+    })?;
     if !args.quiet {
         eprintln!(
             "keysweep: baseline {}: {} entr{} recorded ({} finding{}, {} distinct secret{})",

@@ -2,6 +2,7 @@
 //! tests reach the engine through them.
 
 pub mod action;
+pub mod atomic;
 pub mod baseline;
 pub mod cli;
 pub mod config;

@@ -1,12 +1,13 @@
 //! `keysweep scan`: source -> engine -> findings -> suppression -> report, and the exit code.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
+use crate::atomic;
 use crate::cli::{ColorChoice, Format, ScanArgs};
 use crate::config::Config;
 use crate::engine::Engine;
@@ -227,7 +228,9 @@ fn write_report(args: &ScanArgs, findings: &[Finding], summary: &Summary) -> Res
         root: Some(&root),
     };
     match &args.output {
-        Some(path) => write_atomically(path, |out| report::write(args.format, &report, out)),
+        Some(path) => atomic::write(path, atomic::Access::Default, |out| {
+            report::write(args.format, &report, out)
+        }),
         None => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
@@ -244,28 +247,6 @@ fn ignore_broken_pipe(e: std::io::Error) -> std::io::Result<()> {
     } else {
         Err(e)
     }
-}
-
-/// Writes through a temporary file in the same directory and renames it into place, so a failed run
-/// never leaves half a report where CI expects a whole one.
-pub fn write_atomically(
-    path: &Path,
-    fill: impl FnOnce(&mut dyn Write) -> Result<()>,
-) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    {
-        let mut out = std::io::BufWriter::new(tmp.as_file_mut());
-        fill(&mut out)?;
-        out.flush()?;
-    }
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }
 
 pub fn summary_line(s: &Summary, max_file_size: u64) -> String {

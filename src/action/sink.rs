@@ -83,27 +83,11 @@ fn shell(cmd: &str) -> Command {
     }
 }
 
-/// Writes `data` to `path` through a temporary file in the same directory (created 0600) renamed
-/// into place, so a reader never sees half a secret and nobody else can read it.
+/// Writes `data` to `path` whole, readable by its owner only.
 pub fn write_private(path: &Path, data: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    tmp.write_all(data)
-        .and_then(|_| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    crate::atomic::write(path, crate::atomic::Access::Private, |out| {
+        Ok(out.write_all(data)?)
+    })
 }
 
 /// Writes `payload` to a new recovery file (0600) in `dir` and returns its path.
