@@ -1,10 +1,10 @@
 //! Baselines, `.keysweepignore` and inline `keysweep:allow`, through the binary.
 
-mod ci_common;
+mod common;
 
 use std::path::{Path, PathBuf};
 
-use ci_common::{keysweep, reported, scan_json, slack_token, write};
+use common::{keysweep, reported, scan_report, slack_token, write};
 
 struct Repo {
     _dir: tempfile::TempDir,
@@ -20,7 +20,7 @@ fn repo() -> Repo {
     write(
         &root,
         "config/app.env",
-        &format!("NAME=svc\nSLACK_BOT_TOKEN={token}\nPORT=8080\n"),
+        format!("NAME=svc\nSLACK_BOT_TOKEN={token}\nPORT=8080\n"),
     );
     write(&root, "README.md", "docs\n");
     let baseline = dir.path().join("keysweep-baseline.json");
@@ -43,7 +43,7 @@ fn make_baseline(r: &Repo) {
 }
 
 fn scan_with_baseline(r: &Repo) -> (i32, serde_json::Value) {
-    scan_json(&[
+    scan_report(&[
         r.root.to_str().unwrap(),
         "--baseline",
         r.baseline.to_str().unwrap(),
@@ -58,7 +58,7 @@ fn edit(path: &Path, f: impl FnOnce(String) -> String) {
 #[test]
 fn baseline_file_holds_hashes_only_and_is_deterministic() {
     let r = repo();
-    write(&r.root, "b.txt", &format!("t={}\n", slack_token()));
+    write(&r.root, "b.txt", format!("t={}\n", slack_token()));
     make_baseline(&r);
     let first = std::fs::read_to_string(&r.baseline).unwrap();
     assert!(
@@ -115,7 +115,7 @@ fn default_output_name() {
 #[test]
 fn baselined_secret_survives_edits_and_moves() {
     let r = repo();
-    let (code, _) = scan_json(&[r.root.to_str().unwrap()]);
+    let (code, _) = scan_report(&[r.root.to_str().unwrap()]);
     assert_eq!(code, 1, "the secret is reported without a baseline");
     make_baseline(&r);
 
@@ -150,7 +150,7 @@ fn baselined_secret_survives_edits_and_moves() {
 fn known_secret_in_a_new_file_is_reported() {
     let r = repo();
     make_baseline(&r);
-    write(&r.root, "deploy/ci.yml", &format!("token: {}\n", r.token));
+    write(&r.root, "deploy/ci.yml", format!("token: {}\n", r.token));
     let (code, report) = scan_with_baseline(&r);
     assert_eq!(code, 1);
     assert_eq!(
@@ -218,8 +218,8 @@ fn malformed_or_missing_baseline_is_an_error() {
 fn keysweepignore_suppresses_listed_fingerprints() {
     let r = repo();
     let other = slack_token();
-    write(&r.root, "notes.txt", &format!("old: {other}\n"));
-    let (_, report) = scan_json(&[r.root.to_str().unwrap()]);
+    write(&r.root, "notes.txt", format!("old: {other}\n"));
+    let (_, report) = scan_report(&[r.root.to_str().unwrap()]);
     let fp = report["findings"]
         .as_array()
         .unwrap()
@@ -232,9 +232,9 @@ fn keysweepignore_suppresses_listed_fingerprints() {
     write(
         &r.root,
         ".keysweepignore",
-        &format!("# revoked 2026-01-01, kept in the notes\n\n{fp}  # notes.txt\n"),
+        format!("# revoked 2026-01-01, kept in the notes\n\n{fp}  # notes.txt\n"),
     );
-    let (code, report) = scan_json(&[r.root.to_str().unwrap()]);
+    let (code, report) = scan_report(&[r.root.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert_eq!(
         reported(&report),
@@ -272,9 +272,9 @@ fn inline_allow_on_the_line() {
     write(
         dir.path(),
         "test_config.py",
-        &format!("ALLOWED = \"{a}\"  # keysweep:allow\nOTHER = \"{b}\"\n"),
+        format!("ALLOWED = \"{a}\"  # keysweep:allow\nOTHER = \"{b}\"\n"),
     );
-    let (code, report) = scan_json(&[dir.path().to_str().unwrap()]);
+    let (code, report) = scan_report(&[dir.path().to_str().unwrap()]);
     assert_eq!(code, 1);
     let f = report["findings"].as_array().unwrap();
     assert_eq!(f.len(), 1);
@@ -289,7 +289,7 @@ fn inline_allow_above_a_multi_line_secret() {
     let body = |n: usize| {
         (0..n)
             .map(|_| {
-                ci_common::pick(
+                common::pick(
                     b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789+/",
                     48,
                 )
@@ -316,13 +316,14 @@ examples = ["""{}"""]
     )
     .unwrap();
     let tree = dir.path().join("tree");
-    write(&tree, "plain.pem", &format!("{}\n", block(body(3))));
+    write(&tree, "plain.pem", format!("{}\n", block(body(3))));
     write(
         &tree,
         "allowed.pem",
-        &format!("# test key, keysweep:allow\n{}\n", block(body(3))),
+        format!("# test key, keysweep:allow\n{}\n", block(body(3))),
     );
-    let (code, report) = scan_json(&[tree.to_str().unwrap(), "--config", config.to_str().unwrap()]);
+    let (code, report) =
+        scan_report(&[tree.to_str().unwrap(), "--config", config.to_str().unwrap()]);
     assert_eq!(code, 1);
     let f = report["findings"].as_array().unwrap();
     assert_eq!(

@@ -2,19 +2,19 @@
 //! errors (file, line, field; exit 2) for bad TOML, bad rules and keys that could name a network
 //! destination.
 
-mod ci_common;
+mod common;
 
 use std::path::Path;
 
-use ci_common::{
-    acme_config, acme_token, keysweep, reported, scan_json, slack_token, slack_token_with, write,
+use common::{
+    acme_config, acme_token, keysweep, reported, scan_report, slack_token, slack_token_with, write,
 };
 use predicates::str::contains;
 
 fn found(dir: &Path, extra: &[&str]) -> (i32, Vec<(String, String)>) {
     let mut args = vec![dir.to_str().unwrap()];
     args.extend_from_slice(extra);
-    let (code, report) = scan_json(&args);
+    let (code, report) = scan_report(&args);
     (code, reported(&report))
 }
 
@@ -33,14 +33,14 @@ fn fails(dir: &Path, expect: &[&str]) {
 #[test]
 fn custom_rule_detects_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "keysweep.toml", &acme_config(""));
+    write(dir.path(), "keysweep.toml", acme_config(""));
     let key = acme_token();
     write(
         dir.path(),
         "src/client.rb",
-        &format!("API_KEY = \"{key}\"\n"),
+        format!("API_KEY = \"{key}\"\n"),
     );
-    let (code, report) = scan_json(&[dir.path().to_str().unwrap()]);
+    let (code, report) = scan_report(&[dir.path().to_str().unwrap()]);
     assert_eq!(code, 1);
     let f = report["findings"]
         .as_array()
@@ -55,7 +55,7 @@ fn custom_rule_detects_end_to_end() {
     // The rule's own example, in the config, is fake by declaration and not reported.
     assert_eq!(reported(&report), [pair("src/client.rb", "acme-live-key")]);
     // Default rules still run alongside (extend_default defaults to true).
-    write(dir.path(), "a.env", &format!("T={}\n", slack_token()));
+    write(dir.path(), "a.env", format!("T={}\n", slack_token()));
     let (_, got) = found(dir.path(), &[]);
     assert!(got.contains(&pair("a.env", "slack-bot-token")), "{got:?}");
     assert!(
@@ -78,10 +78,10 @@ fn extend_default_false_runs_only_custom_rules() {
     write(
         dir.path(),
         "keysweep.toml",
-        &acme_config("extend_default = false"),
+        acme_config("extend_default = false"),
     );
-    write(dir.path(), "a.env", &format!("T={}\n", slack_token()));
-    write(dir.path(), "b.env", &format!("K={}\n", acme_token()));
+    write(dir.path(), "a.env", format!("T={}\n", slack_token()));
+    write(dir.path(), "b.env", format!("K={}\n", acme_token()));
     let (code, got) = found(dir.path(), &[]);
     assert_eq!(code, 1);
     assert_eq!(got, [pair("b.env", "acme-live-key")]);
@@ -93,9 +93,9 @@ fn disable_turns_rules_off() {
     write(
         dir.path(),
         ".keysweep.toml",
-        &acme_config("disable = [\"slack-bot-token\"]"),
+        acme_config("disable = [\"slack-bot-token\"]"),
     );
-    write(dir.path(), "a.env", &format!("T={}\n", slack_token()));
+    write(dir.path(), "a.env", format!("T={}\n", slack_token()));
     let (code, got) = found(dir.path(), &[]);
     assert_eq!((code, got), (0, vec![]));
     // Disabling every rule leaves nothing to run: an error, not a silent pass.
@@ -127,15 +127,15 @@ fn allowlist_paths_regexes_and_stopwords() {
     write(
         root,
         "vendor/lib/conf.env",
-        &format!("T={}\n", slack_token()),
+        format!("T={}\n", slack_token()),
     );
-    write(root, "app/a.env", &format!("T={skipped}\n"));
+    write(root, "app/a.env", format!("T={skipped}\n"));
     write(
         root,
         "app/b.env",
-        &format!("T={}\n", slack_token_with("fixture")),
+        format!("T={}\n", slack_token_with("fixture")),
     );
-    write(root, "app/c.env", &format!("T={}\n", slack_token()));
+    write(root, "app/c.env", format!("T={}\n", slack_token()));
     let (code, all) = found(root, &[]);
     assert_eq!((code, all.len()), (1, 4), "{all:?}");
 
@@ -143,7 +143,7 @@ fn allowlist_paths_regexes_and_stopwords() {
     write(
         root,
         "keysweep.toml",
-        &format!(
+        format!(
             "[allowlist]\npaths = [\"vendor/**\"]\nregexes = ['''{tail}$''']\nstopwords = [\"FIXTURE\"]\n"
         ),
     );
@@ -160,7 +160,7 @@ fn explicit_config_wins_over_discovery() {
         "tree/keysweep.toml",
         "disable = [\"slack-bot-token\"]\n[[rules]]\n",
     );
-    write(dir.path(), "tree/a.env", &format!("T={}\n", slack_token()));
+    write(dir.path(), "tree/a.env", format!("T={}\n", slack_token()));
     // The discovered file is broken ([[rules]] without fields) ...
     fails(
         &dir.path().join("tree"),
@@ -226,7 +226,7 @@ fn bad_rules_name_file_line_rule_and_field() {
         ),
     ];
     for (fields, expect) in cases {
-        write(dir.path(), "keysweep.toml", &rule_with(&fields));
+        write(dir.path(), "keysweep.toml", rule_with(&fields));
         let mut expect = expect;
         expect.push("keysweep.toml");
         fails(dir.path(), &expect);
@@ -235,7 +235,7 @@ fn bad_rules_name_file_line_rule_and_field() {
     write(
         dir.path(),
         "keysweep.toml",
-        &acme_config("").replace("acme-live-key", "slack-bot-token"),
+        acme_config("").replace("acme-live-key", "slack-bot-token"),
     );
     fails(dir.path(), &["slack-bot-token", "defined twice"]);
 }

@@ -1,11 +1,11 @@
 //! SARIF output through the binary: structure, rule entries, fingerprints, URIs, levels and the
 //! absence of any secret text.
 
-mod ci_common;
+mod common;
 
 use std::path::Path;
 
-use ci_common::{acme_config, acme_token, keysweep, slack_token, write};
+use common::{acme_config, acme_token, keysweep, slack_token, write};
 use serde_json::Value;
 
 /// Scans `dir` (with an optional --config) as SARIF; asserts the exit code and returns the log.
@@ -60,17 +60,13 @@ fn fixture() -> Fixture {
     let cfg_dir = tempfile::tempdir().unwrap();
     let tokens = vec![slack_token(), slack_token(), acme_token()];
     let tree = tree_dir.path().to_path_buf();
-    write(
-        &tree,
-        "app.env",
-        &format!("SLACK_BOT_TOKEN={}\n", tokens[0]),
-    );
+    write(&tree, "app.env", format!("SLACK_BOT_TOKEN={}\n", tokens[0]));
     write(
         &tree,
         "config dir/prod#1.yaml",
-        &format!("# settings\nslack:\n  token: \"{}\"\n", tokens[1]),
+        format!("# settings\nslack:\n  token: \"{}\"\n", tokens[1]),
     );
-    write(&tree, "src/acme.py", &format!("KEY = '{}'\n", tokens[2]));
+    write(&tree, "src/acme.py", format!("KEY = '{}'\n", tokens[2]));
     let config = cfg_dir.path().join("keysweep.toml");
     std::fs::write(&config, acme_config("")).unwrap();
     Fixture {

@@ -200,20 +200,8 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Req>>) {
 // ---- fake tokens -------------------------------------------------------------------------------
 
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-const FORBIDDEN: &[&str] = &[
-    "example",
-    "your",
-    "sample",
-    "dummy",
-    "placeholder",
-    "redacted",
-    "changeme",
-    "0123456789",
-    "123456789",
-    "abcdefghij",
-];
-
-fn pick(alphabet: &[u8], n: usize) -> String {
+/// Random picks from `alphabet`.
+pub fn pick(alphabet: &[u8], n: usize) -> String {
     (0..n)
         .map(|_| alphabet[fastrand::usize(..alphabet.len())] as char)
         .collect()
@@ -221,13 +209,7 @@ fn pick(alphabet: &[u8], n: usize) -> String {
 
 /// True when `s` avoids the engine's placeholder filters (so a random token is reported).
 fn clean(s: &str) -> bool {
-    let l = s.to_ascii_lowercase();
-    if FORBIDDEN.iter().any(|w| l.contains(w)) {
-        return false;
-    }
-    let b = s.as_bytes();
-    !b.windows(6)
-        .any(|w| w[0].is_ascii_alphanumeric() && w.iter().all(|&c| c == w[0]))
+    !keysweep::engine::filters::is_placeholder(s)
 }
 
 fn fresh(f: impl Fn() -> String) -> String {
@@ -545,4 +527,65 @@ pub fn is_root() -> bool {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false)
+}
+
+// ---- CI-integration helpers (SARIF, baselines, ignore files, config) ---------------------------
+
+/// A random Slack bot token of real shape (matched by the default `slack-bot-token` rule).
+pub fn slack_token() -> String {
+    slack_bot()
+}
+
+/// A Slack bot token whose random part contains `word` (for stopword tests).
+pub fn slack_token_with(word: &str) -> String {
+    fresh(|| {
+        format!(
+            "xoxb-{}-{}-{}{word}{}",
+            pick(b"23456789", 11),
+            pick(b"23456789", 13),
+            pick(ALNUM, 8),
+            pick(ALNUM, 8)
+        )
+    })
+}
+
+/// Letters for the custom `acme` rule used by the config tests.
+pub const ACME_ALPHABET: &[u8] = b"bcdfghjkmnpqrstvwxz2345678";
+
+pub fn acme_token() -> String {
+    fresh(|| format!("acme_live_{}", pick(ACME_ALPHABET, 28)))
+}
+
+/// A config with one custom medium-severity rule for `acme_live_` keys, plus `extra` lines on top.
+pub fn acme_config(extra: &str) -> String {
+    format!(
+        r#"{extra}
+[[rules]]
+id = "acme-live-key"
+provider = "acme"
+description = "Acme live API key"
+severity = "medium"
+regex = '''\b(acme_live_[b-z2-8]{{28}})\b'''
+keywords = ["acme_live_"]
+examples = ["key = {}"]
+negative_examples = ["acme_live_short"]
+"#,
+        acme_token()
+    )
+}
+
+/// Runs `keysweep scan <args> --format json --quiet`, insists it did not fail (exit 2), and returns
+/// (exit code, parsed report).
+pub fn scan_report(args: &[&str]) -> (i32, serde_json::Value) {
+    let (code, report, stderr) = scan_json(&[args, &["--quiet"]].concat());
+    assert!(code != 2, "scan failed: {stderr}");
+    (code, report)
+}
+
+/// `(file, rule_id)` of every finding in a JSON report.
+pub fn reported(report: &serde_json::Value) -> Vec<(String, String)> {
+    locations(report)
+        .into_iter()
+        .map(|(f, _, r)| (f, r))
+        .collect()
 }
