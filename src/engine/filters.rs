@@ -150,8 +150,9 @@ pub fn find_pair(pair: &Pair, data: &[u8], start: usize, end: usize) -> Option<S
     let lo = back_to_line_start(data, lo);
     let hi = forward_to_line_end(data, hi);
     let mut best: Option<(usize, String)> = None;
-    for caps in pair.regex.captures_iter(&data[lo..hi]) {
-        let Some(m) = caps.get(pair.secret_group) else {
+    let group = pair.regex.secret_group();
+    for caps in pair.regex.get().captures_iter(&data[lo..hi]) {
+        let Some(m) = caps.get(group) else {
             continue;
         };
         let (s, e) = (lo + m.start(), lo + m.end());

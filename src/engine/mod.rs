@@ -90,8 +90,9 @@ impl Engine {
         for (ri, start, end) in windows {
             let rule = &self.rules[ri];
             let hay = &data[start..end];
-            for caps in rule.regex.captures_iter(hay) {
-                let Some(m) = caps.get(rule.secret_group) else {
+            let group = rule.regex.secret_group();
+            for caps in rule.regex.get().captures_iter(hay) {
+                let Some(m) = caps.get(group) else {
                     continue;
                 };
                 let (s, e) = (start + m.start(), start + m.end());
@@ -261,6 +262,20 @@ pub fn check_examples(rule: &Rule) -> Result<()> {
 pub fn check_examples_with(engine: &Engine, rule: &Rule) -> Result<()> {
     if rule.examples.is_empty() {
         anyhow::bail!("{}: rule `{}` has no examples", rule.origin, rule.id);
+    }
+    rule.regex.force().with_context(|| {
+        format!(
+            "{}: rule `{}`: field `regex` does not compile",
+            rule.origin, rule.id
+        )
+    })?;
+    if let Some(p) = &rule.pair {
+        p.regex.force().with_context(|| {
+            format!(
+                "{}: rule `{}`: field `pair.regex` does not compile",
+                rule.origin, rule.id
+            )
+        })?;
     }
     let fires = |text: &str| {
         engine

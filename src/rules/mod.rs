@@ -7,6 +7,7 @@ pub mod validate;
 
 use std::fmt;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use anyhow::{Context, Result, bail};
 use regex::bytes::{Regex, RegexBuilder};
@@ -118,8 +119,7 @@ pub struct Rule {
     pub provider: String,
     pub description: String,
     pub severity: Severity,
-    pub regex: Regex,
-    pub secret_group: usize,
+    pub regex: LazyRegex,
     pub keywords: Vec<String>,
     pub min_entropy: Option<f64>,
     pub validator: Option<validate::Validator>,
@@ -134,8 +134,7 @@ pub struct Rule {
 
 #[derive(Debug, Clone)]
 pub struct Pair {
-    pub regex: Regex,
-    pub secret_group: usize,
+    pub regex: LazyRegex,
     pub distance: usize,
     pub required: bool,
     pub min_entropy: Option<f64>,
@@ -148,6 +147,66 @@ pub fn compile_regex(pattern: &str) -> std::result::Result<Regex, regex::Error> 
         .unicode(false)
         .size_limit(1 << 24)
         .build()
+}
+
+/// A rule's regex, checked for syntax when the rule loads and compiled on first use. Most rules never
+/// see their keyword in a small scan (a pre-commit hook's few staged files), and compiling all of
+/// them up front would be most of such a run's time.
+#[derive(Debug, Clone)]
+pub struct LazyRegex {
+    pattern: String,
+    compiled: OnceLock<(Regex, usize)>,
+}
+
+impl LazyRegex {
+    /// Parses `pattern` with the settings [`compile_regex`] uses, so syntax errors surface at load.
+    pub fn new(pattern: &str) -> Result<LazyRegex> {
+        regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(pattern)?;
+        Ok(LazyRegex {
+            pattern: pattern.to_string(),
+            compiled: OnceLock::new(),
+        })
+    }
+
+    /// Compiles now; rule loaders call this where a failure must be an error rather than a panic
+    /// later (custom rules and `rules check` do it through their examples as well).
+    pub fn force(&self) -> std::result::Result<&Regex, regex::Error> {
+        if let Some((re, _)) = self.compiled.get() {
+            return Ok(re);
+        }
+        let re = compile_regex(&self.pattern)?;
+        let group = secret_group(&re);
+        Ok(&self.compiled.get_or_init(|| (re, group)).0)
+    }
+
+    pub fn get(&self) -> &Regex {
+        &self.compiled().0
+    }
+
+    /// The capture group holding the secret: `secret`, else group 1, else the whole match.
+    pub fn secret_group(&self) -> usize {
+        self.compiled().1
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.pattern
+    }
+
+    fn compiled(&self) -> &(Regex, usize) {
+        self.compiled.get_or_init(|| {
+            // Syntax was checked at load and every embedded rule is compiled by the pack's tests;
+            // what is left is the size limit, which only a pathological custom rule can reach.
+            let re = compile_regex(&self.pattern).unwrap_or_else(|e| {
+                panic!("rule regex failed to compile after passing its syntax check: {e}")
+            });
+            let group = secret_group(&re);
+            (re, group)
+        })
+    }
 }
 
 fn secret_group(re: &Regex) -> usize {
@@ -179,7 +238,7 @@ impl RuleSpec {
             (None, Some(p)) => p.to_string(),
             (None, None) => bail!("{origin}: rule `{id}`: field `provider` is missing"),
         };
-        let regex = compile_regex(&self.regex)
+        let regex = LazyRegex::new(&self.regex)
             .with_context(|| format!("{origin}: rule `{id}`: field `regex` does not compile"))?;
         if self.keywords.is_empty() || self.keywords.iter().any(|k| k.trim().len() < 2) {
             bail!(
@@ -199,11 +258,10 @@ impl RuleSpec {
         let pair = match &self.pair {
             None => None,
             Some(p) => {
-                let re = compile_regex(&p.regex).with_context(|| {
+                let re = LazyRegex::new(&p.regex).with_context(|| {
                     format!("{origin}: rule `{id}`: field `pair.regex` does not compile")
                 })?;
                 Some(Pair {
-                    secret_group: secret_group(&re),
                     regex: re,
                     distance: p.distance.unwrap_or(DEFAULT_PAIR_DISTANCE),
                     required: p.required,
@@ -223,7 +281,6 @@ impl RuleSpec {
             provider,
             description: self.description.clone(),
             severity: self.severity,
-            secret_group: secret_group(&regex),
             regex,
             keywords: self.keywords.clone(),
             min_entropy: self.min_entropy,
