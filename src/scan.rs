@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::engine::Engine;
 use crate::finding::Finding;
 use crate::report::{self, Report, Summary};
-use crate::source::{files, stdin};
+use crate::source::{files, history, stdin};
 use crate::ui::{Stats, Ui};
 
 /// What a scan produced before reporting.
@@ -159,7 +159,11 @@ pub fn run(args: &ScanArgs) -> Result<bool> {
             .build_global();
     }
     let scanner = Scanner::new(args)?;
-    let mut findings = scan_paths(&scanner, args)?;
+    let mut findings = if args.history {
+        history::scan(&scanner, args)?
+    } else {
+        scan_paths(&scanner, args)?
+    };
     normalize(&mut findings);
     scanner.ui.finish();
     let mut summary = summary(&scanner.stats, &findings, started);

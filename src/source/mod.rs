@@ -1,4 +1,5 @@
 //! Where bytes come from: files and directories, stdin, git history, the staged index.
 
 pub mod files;
+pub mod history;
 pub mod stdin;
