@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::engine::Engine;
 use crate::finding::Finding;
 use crate::report::{self, Report, Summary};
-use crate::source::{files, history, stdin};
+use crate::source::{files, history, staged, stdin};
 use crate::ui::{Stats, Ui};
 
 /// What a scan produced before reporting.
@@ -161,6 +161,8 @@ pub fn run(args: &ScanArgs) -> Result<bool> {
     let scanner = Scanner::new(args)?;
     let mut findings = if args.history {
         history::scan(&scanner, args)?
+    } else if args.staged {
+        staged::scan(&scanner, args)?
     } else {
         scan_paths(&scanner, args)?
     };

@@ -2,4 +2,5 @@
 
 pub mod files;
 pub mod history;
+pub mod staged;
 pub mod stdin;
