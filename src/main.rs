@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use keysweep::cli::{Cli, Command};
-use keysweep::{rules_cmd, scan};
+use keysweep::{hook, rules_cmd, scan};
 
 fn main() -> ExitCode {
     install_panic_hook();
@@ -35,10 +35,8 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
     match cli.command {
         Command::Scan(args) => scan::run(&args),
         Command::Rules(cmd) => rules_cmd::run(cmd),
-        Command::Baseline(_)
-        | Command::Revoke(_)
-        | Command::Rotate(_)
-        | Command::InstallHook(_) => {
+        Command::InstallHook(args) => hook::install(&args).map(|()| false),
+        Command::Baseline(_) | Command::Revoke(_) | Command::Rotate(_) => {
             anyhow::bail!("this command is not available in this build")
         }
     }

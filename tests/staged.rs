@@ -141,3 +141,89 @@ fn staged_needs_an_index() {
     assert_eq!(code, 2);
     assert!(err.contains("bare"), "{err}");
 }
+
+/// `git commit` with hooks enabled; returns (success, combined output).
+fn commit_with_hooks(r: &Repo, msg: &str) -> (bool, String) {
+    let out = std::process::Command::new("git")
+        .current_dir(&r.dir)
+        .args(["-c", "user.name=T", "-c", "user.email=t@tests.invalid"])
+        .args(["commit", "-q", "-m", msg])
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn keysweep(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    use assert_cmd::cargo::CommandCargoExt;
+    std::process::Command::cargo_bin("keysweep")
+        .unwrap()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn installed_hook_blocks_a_commit_that_adds_a_token_and_passes_a_clean_one() {
+    let r = Repo::new();
+    let out = keysweep(&r.dir, &["install-hook"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(r.dir.join(".git/hooks/pre-commit").is_file());
+
+    r.write("ok.txt", "nothing to see\n");
+    r.git(&["add", "ok.txt"]);
+    let (ok, text) = commit_with_hooks(&r, "clean");
+    assert!(ok, "{text}");
+
+    let tok = slack_token();
+    r.write("leak.env", format!("T={tok}\n"));
+    r.git(&["add", "leak.env"]);
+    let (ok, text) = commit_with_hooks(&r, "leak");
+    assert!(!ok, "the commit went through: {text}");
+    assert!(
+        text.contains("leak.env:1:3") && text.contains("slack-bot-token"),
+        "{text}"
+    );
+    assert!(text.contains("commit blocked"), "{text}");
+    assert!(!text.contains(&tok), "the hook printed the secret: {text}");
+
+    // An existing hook is kept unless --force.
+    let out = keysweep(&r.dir, &["install-hook"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    let out = keysweep(&r.dir, &["install-hook", "--force"]);
+    assert!(out.status.success());
+}
+
+#[test]
+fn install_hook_honours_core_hooks_path() {
+    let r = Repo::new();
+    r.git(&["config", "core.hooksPath", "tools/hooks"]);
+    let out = keysweep(&r.dir, &["install-hook", "."]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hook = r.dir.join("tools/hooks/pre-commit");
+    let script = std::fs::read_to_string(&hook).unwrap();
+    assert!(script.contains("scan --staged ."), "{script}");
+    assert!(!r.dir.join(".git/hooks/pre-commit").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&hook).unwrap().permissions().mode();
+        assert_eq!(mode & 0o111, 0o111);
+    }
+}
