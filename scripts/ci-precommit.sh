@@ -53,15 +53,16 @@ repos:
 EOF
 }
 
-# Asserts that committing the staged change is blocked, shows a redacted finding in $2, never $1.
+# Asserts that committing the staged change is blocked and shows the finding at $2 (file:line),
+# redacted: never the token $1 in full.
 expect_blocked() {
-    local token=$1 file=$2 out="$work/out"
+    local token=$1 at=$2 out="$work/out"
     if git commit -q -m "add a secret" >"$out" 2>&1; then
         cat "$out" >&2
         fail "a commit adding a token went through"
     fi
     grep -q "slack-bot-token" "$out" || { cat "$out" >&2; fail "the finding is not shown"; }
-    grep -q "$file:1:" "$out" || { cat "$out" >&2; fail "the finding's location is not shown"; }
+    grep -q "^$at:" "$out" || { cat "$out" >&2; fail "the finding's location is not shown"; }
     if grep -qF "$token" "$out"; then fail "the token was printed in full"; fi
     grep -qF "${token:0:6}***" "$out" || { cat "$out" >&2; fail "the redacted token is not shown"; }
 }
@@ -79,7 +80,7 @@ git commit -q -m "pre-commit config" || fail "a clean commit was blocked"
 token=$(fake_token)
 printf 'APP=demo\nSLACK_BOT_TOKEN=%s\n' "$token" >app.env
 git add app.env
-expect_blocked "$token" app.env
+expect_blocked "$token" app.env:2
 git rm -q --cached app.env && rm app.env
 
 echo "hello" >README
@@ -95,6 +96,6 @@ PATH="$(dirname "$bin"):$PATH" git commit -q -m "system hook" || fail "a clean c
 token=$(fake_token)
 printf 'SLACK_BOT_TOKEN=%s\n' "$token" >other.env
 git add other.env
-PATH="$(dirname "$bin"):$PATH" expect_blocked "$token" other.env
+PATH="$(dirname "$bin"):$PATH" expect_blocked "$token" other.env:1
 
 echo "ci-precommit: OK in $(( $(date +%s) - start ))s"
