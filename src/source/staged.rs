@@ -27,7 +27,7 @@ pub fn scan(scanner: &Scanner, args: &ScanArgs) -> Result<Vec<Finding>> {
     if repo.is_bare() {
         bail!("--staged: {} is a bare repository (no index)", at.display());
     }
-    let index = repo.index().context("cannot read the index")?;
+    let mut index = repo.index().context("cannot read the index")?;
     let head = match repo.head() {
         Ok(h) => Some(h.peel_to_tree().context("cannot read HEAD's tree")?),
         // Before the first commit everything staged is new.
@@ -41,9 +41,11 @@ pub fn scan(scanner: &Scanner, args: &ScanArgs) -> Result<Vec<Finding>> {
         .interhunk_lines(0)
         .force_text(true)
         .ignore_submodules(true);
-    let mut diff = repo
-        .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut opts))
-        .context("cannot compare the index with HEAD")?;
+    let mut diff = match index_tree(&repo, &mut index) {
+        Some(staged) => repo.diff_tree_to_tree(head.as_ref(), Some(&staged), Some(&mut opts)),
+        None => repo.diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut opts)),
+    }
+    .context("cannot compare the index with HEAD")?;
     // A renamed file is not all new: only what changed in it is.
     let mut find = DiffFindOptions::new();
     find.renames(true).copies(true);
@@ -77,6 +79,23 @@ pub fn scan(scanner: &Scanner, args: &ScanArgs) -> Result<Vec<Finding>> {
         }
     }
     Ok(out)
+}
+
+/// The index as a tree, built in memory. Comparing two trees skips every subtree whose id did not
+/// change, and building the tree reuses the index's cache of unchanged subtrees, so the cost follows
+/// the size of the change; comparing HEAD with the index entry by entry follows the size of the
+/// repository (a fifth of the run time for 10 staged files in a 100,000-file repository). The trees
+/// go to an in-memory object store: a scan writes nothing into the repository. `None` when the index
+/// cannot be a tree (a merge in progress with conflicts).
+fn index_tree<'r>(repo: &'r Repository, index: &mut git2::Index) -> Option<git2::Tree<'r>> {
+    if index.has_conflicts() {
+        return None;
+    }
+    let odb = repo.odb().ok()?;
+    // Above every on-disk backend, so writes land in memory.
+    odb.add_new_mempack_backend(1000).ok()?;
+    let oid = index.write_tree().ok()?;
+    repo.find_tree(oid).ok()
 }
 
 /// The new-side line ranges of a delta's hunks.
