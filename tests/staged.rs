@@ -227,3 +227,35 @@ fn install_hook_honours_core_hooks_path() {
         assert_eq!(mode & 0o111, 0o111);
     }
 }
+
+#[test]
+fn during_a_conflicted_merge_the_staged_files_are_still_checked() {
+    let mut r = Repo::new();
+    r.write("c.txt", "base\n");
+    r.commit("base");
+    r.git(&["checkout", "-q", "-b", "other"]);
+    r.write("c.txt", "theirs\n");
+    r.commit("theirs");
+    r.git(&["checkout", "-q", "main"]);
+    r.write("c.txt", "ours\n");
+    r.commit("ours");
+    let merge = std::process::Command::new("git")
+        .current_dir(&r.dir)
+        .args([
+            "-c",
+            "user.name=T",
+            "-c",
+            "user.email=t@tests.invalid",
+            "merge",
+            "-q",
+            "other",
+        ])
+        .output()
+        .unwrap();
+    assert!(!merge.status.success(), "the merge should conflict");
+    r.write("fix.sh", format!("export T={}\n", slack_token()));
+    r.git(&["add", "fix.sh"]);
+    let (code, rep, err) = staged(&r);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(sites(&rep), at("fix.sh", 1));
+}
