@@ -5,9 +5,11 @@
 //! content, not commits x files. One walk over the commits, oldest first, visits each commit's tree but
 //! descends only into subtrees never seen before: an unchanged directory has the same tree id as in the
 //! parent, so it is skipped whole, and a blob is recorded the first time it appears, with the commit and
-//! path where it appeared. New blobs go, as they are found, to worker threads that read and scan them
-//! in parallel, with one repository handle per thread (libgit2 handles are not shareable across
-//! threads); only the blobs that matched are then attributed.
+//! path where it appeared. The blobs are then read and scanned in parallel, with one repository handle
+//! per thread (libgit2 handles are not shareable across threads), grouped by path: successive versions
+//! of a file are stored as deltas of one another, and reading them together keeps their common bases
+//! in libgit2's small delta-base cache (a third less CPU on rust-lang/cargo than reading in commit
+//! order). Only the blobs that matched are then attributed.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -15,7 +17,6 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use crossbeam_channel::{Receiver, Sender};
 use git2::{ObjectType, Oid, Repository, RepositoryOpenFlags, Sort};
 use rayon::prelude::*;
 
@@ -28,8 +29,8 @@ use crate::ui::Stats;
 /// Git's mode for a submodule entry: it names a commit in another repository, not content here.
 const GITLINK_MODE: i32 = 0o160000;
 
-/// Blobs travel from the walk to the scanning threads in batches, to keep channel traffic low and
-/// neighbouring blobs (often deltas of one another) on one thread.
+/// Blobs are handed to scanning threads in runs, so neighbouring blobs (versions of one file, often
+/// deltas of one another) are read by the same thread, one after another.
 const BATCH: usize = 256;
 
 /// A blob as first seen: by which commit (index into the walk order) and at which path.
@@ -42,12 +43,9 @@ struct BlobSite {
     path: String,
 }
 
-/// The commit walk's state: what has been seen. New blobs are sent to the scanners as they are
-/// found, so reading and scanning overlap with the walk.
+/// The commit walk's state: the new blobs found so far, and what has been seen.
 struct Walk {
-    out: Sender<Vec<BlobSite>>,
-    batch: Vec<BlobSite>,
-    next_seq: usize,
+    blobs: Vec<BlobSite>,
     seen_blobs: HashSet<Oid>,
     /// Trees whose every blob has been recorded, wherever they appear.
     seen_trees: HashSet<Oid>,
@@ -75,20 +73,8 @@ pub fn scan(scanner: &Scanner, args: &ScanArgs) -> Result<Vec<Finding>> {
              (fetch with `git fetch --unshallow` for a complete audit)",
         );
     }
-    let git_dir = repo.path().to_path_buf();
-    let (tx, rx) = crossbeam_channel::bounded(64);
-    let (walked, hits) = std::thread::scope(|s| {
-        let walker = s.spawn(move || {
-            let walked = walk(&repo, scanner, args, tx);
-            (repo, walked)
-        });
-        let hits = scan_blobs(&git_dir, rx, scanner, args.max_file_size);
-        (walker.join(), hits)
-    });
-    let Ok((repo, walked)) = walked else {
-        bail!("the history walk failed");
-    };
-    let commits = walked?;
+    let (commits, blobs) = walk(&repo, scanner, args)?;
+    let hits = scan_blobs(repo.path(), blobs, scanner, args.max_file_size);
     let mut findings = attribute(&repo, &commits, hits)?;
     if args.include_worktree {
         let Some(workdir) = repo.workdir() else {
@@ -134,13 +120,12 @@ fn merge_worktree(history: &mut Vec<Finding>, worktree: Vec<Finding>) {
 }
 
 /// Walks the commits of every ref (or the `--branch` ones), minus what `--since` or `--range`
-/// exclude, sending each new blob to `out`. Returns the commits in walk order.
+/// exclude. Returns the commits in walk order and the blobs they introduce, in order of appearance.
 fn walk(
     repo: &Repository,
     scanner: &Scanner,
     args: &ScanArgs,
-    out: Sender<Vec<BlobSite>>,
-) -> Result<Vec<Oid>> {
+) -> Result<(Vec<Oid>, Vec<BlobSite>)> {
     let mut revwalk = repo.revwalk()?;
     // Parents before children, and among unrelated branches the older commit first, so the first
     // sighting of a blob is its introduction.
@@ -181,9 +166,7 @@ fn walk(
     }
 
     let mut w = Walk {
-        out,
-        batch: Vec::with_capacity(BATCH),
-        next_seq: 0,
+        blobs: Vec::new(),
         seen_blobs: HashSet::new(),
         seen_trees: HashSet::new(),
         seen_trees_at: HashSet::new(),
@@ -225,12 +208,11 @@ fn walk(
     for tip in other_tips {
         w.non_commit_tip(repo, scanner, &tip);
     }
-    w.flush();
     Stats::add(
         &scanner.stats.skipped_allowlisted,
         w.allowlisted.difference(&w.seen_blobs).count() as u64,
     );
-    Ok(commits)
+    Ok((commits, w.blobs))
 }
 
 /// A ref's name and the object it points to.
@@ -369,28 +351,14 @@ impl Walk {
         }
         self.seen_blobs.insert(oid);
         if self.recording {
-            self.batch.push(BlobSite {
-                seq: self.next_seq,
+            self.blobs.push(BlobSite {
+                seq: self.blobs.len(),
                 oid,
                 commit,
                 path: shown.into_owned(),
             });
-            self.next_seq += 1;
-            if self.batch.len() >= BATCH {
-                self.flush();
-            }
         }
         true
-    }
-
-    fn flush(&mut self) {
-        if !self.batch.is_empty() {
-            // The receiver only goes away when scanning has stopped; nothing is left to do then.
-            let _ = self.out.send(std::mem::replace(
-                &mut self.batch,
-                Vec::with_capacity(BATCH),
-            ));
-        }
     }
 
     /// A ref naming a tree or a blob directly (git.git has both): its blobs are scanned, attributed
@@ -448,19 +416,23 @@ fn with_repo<T>(git_dir: &Path, f: impl FnOnce(&Repository) -> T) -> Result<T, g
     })
 }
 
-/// Reads and scans the blobs arriving from the walk, in parallel; returns those with findings.
+/// Reads and scans the blobs in parallel, grouped by path; returns those with findings.
 fn scan_blobs(
     git_dir: &Path,
-    blobs: Receiver<Vec<BlobSite>>,
+    mut blobs: Vec<BlobSite>,
     scanner: &Scanner,
     max_file_size: u64,
 ) -> Vec<(BlobSite, Vec<Finding>)> {
     let stats = &scanner.stats;
-    blobs
-        .into_iter()
-        .par_bridge()
-        .flat_map_iter(|batch| {
-            batch.into_iter().filter_map(|site| {
+    blobs.sort_unstable_by(|a, b| a.path.cmp(&b.path).then(a.seq.cmp(&b.seq)));
+    let mut runs: Vec<Vec<BlobSite>> = Vec::with_capacity(blobs.len() / BATCH + 1);
+    let mut rest = blobs.into_iter().peekable();
+    while rest.peek().is_some() {
+        runs.push(rest.by_ref().take(BATCH).collect());
+    }
+    runs.into_par_iter()
+        .flat_map_iter(|run| {
+            run.into_iter().filter_map(|site| {
                 let result = with_repo(git_dir, |repo| {
                     scan_blob(repo, &site, scanner, max_file_size)
                 });
