@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod finding;
+pub mod hook;
 pub mod provider;
 pub mod report;
 pub mod rules;

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use keysweep::cli::{Cli, Command};
-use keysweep::{action, baseline, rules_cmd, scan};
+use keysweep::{action, baseline, hook, rules_cmd, scan};
 
 fn main() -> ExitCode {
     install_panic_hook();
@@ -38,9 +38,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         Command::Rules(cmd) => rules_cmd::run(cmd),
         Command::Revoke(args) => action::revoke_command(&args),
         Command::Rotate(args) => action::rotate_command(&args),
-        Command::InstallHook(_) => {
-            anyhow::bail!("this command is not available in this build")
-        }
+        Command::InstallHook(args) => hook::install(&args).map(|()| false),
     }
 }
 

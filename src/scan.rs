@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::engine::Engine;
 use crate::finding::Finding;
 use crate::report::{self, Report, Summary};
-use crate::source::{files, stdin};
+use crate::source::{files, history, staged, stdin};
 use crate::ui::{Stats, Ui};
 
 /// What a scan produced before reporting.
@@ -172,7 +172,13 @@ pub fn collect(args: &ScanArgs) -> Result<Outcome> {
             .build_global();
     }
     let scanner = Scanner::new(args)?;
-    let mut findings = scan_paths(&scanner, args)?;
+    let mut findings = if args.history {
+        history::scan(&scanner, args)?
+    } else if args.staged {
+        staged::scan(&scanner, args)?
+    } else {
+        scan_paths(&scanner, args)?
+    };
     normalize(&mut findings);
     let suppressed = crate::baseline::suppress(args, &mut findings)?;
     crate::provider::verify_findings(args, &mut findings)?;
