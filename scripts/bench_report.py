@@ -50,6 +50,9 @@ def findings(outdir, tool):
     """(number of findings, raw report text, set of (path, line)) as the tool reported them."""
     path = os.path.join(outdir, f"{tool}.out")
     if not os.path.exists(path):
+        # betterleaks insists on a .json extension for its report.
+        path = os.path.join(outdir, f"{tool}.json")
+    if not os.path.exists(path):
         return None, "", set()
     text = open(path, errors="replace").read()
     d = load_json(path)
