@@ -23,7 +23,7 @@ fi
 
 # Total bytes of the regular files under a directory (apparent sizes).
 tree_bytes() {
-    find "$1" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d\n", s}'
+    find "$1" -type f -printf '%s\n' | awk '{s += $1} END {printf "%.0f\n", s}'
 }
 
 # bench NAME RUNS WARMUP COMMAND: hyperfine timing, peak RSS of every run appended to rss-NAME.txt.

@@ -99,7 +99,7 @@ for src in "${REPOS[@]}"; do
     mkdir -p "$OUT"
     rm -f "$OUT"/*.out "$OUT"/betterleaks.json
     read -r NBLOBS BYTES < <(git -C "$R" cat-file --batch-all-objects --batch-check='%(objecttype) %(objectsize)' |
-        awk '$1 == "blob" {n++; s += $2} END {printf "%d %d\n", n, s}')
+        awk '$1 == "blob" {n++; s += $2} END {printf "%d %.0f\n", n, s}')
     {
         echo "## $name"
         echo "repository: $R ($(git -C "$R" for-each-ref | wc -l) refs, $(git -C "$R" rev-list --all | wc -l) commits, $NBLOBS distinct blobs, $BYTES blob bytes)"
