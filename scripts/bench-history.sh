@@ -97,7 +97,7 @@ for src in "${REPOS[@]}"; do
     fi
     OUT="$WORK/history-results/$name"
     mkdir -p "$OUT"
-    rm -f "$OUT"/*.out "$OUT"/betterleaks.json
+    rm -f "$OUT"/*.out "$OUT"/betterleaks.json "$OUT"/hf-*.json "$OUT"/rss-*.txt
     read -r NBLOBS BYTES < <(git -C "$R" cat-file --batch-all-objects --batch-check='%(objecttype) %(objectsize)' |
         awk '$1 == "blob" {n++; s += $2} END {printf "%d %.0f\n", n, s}')
     {

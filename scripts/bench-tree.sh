@@ -104,7 +104,7 @@ BYTES=$(tree_bytes "$TREE")
 [ "$BUILD_ONLY" = 1 ] && { note "tree ready: $TREE ($BYTES bytes)"; exit 0; }
 FILES=$(find "$TREE" -type f | wc -l)
 mkdir -p "$OUT"
-rm -f "$OUT"/*.out "$OUT"/betterleaks.json
+rm -f "$OUT"/*.out "$OUT"/betterleaks.json "$OUT"/hf-*.json "$OUT"/rss-*.txt
 
 {
     machine_facts
