@@ -12,6 +12,7 @@ import json
 import os
 import statistics
 import sys
+import time
 
 
 def median_wall(outdir, tool):
@@ -39,11 +40,15 @@ def peak_rss_mib(outdir, tool):
 
 
 def load_json(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
+    # A report can still be being flushed when the timed command returns (seen with betterleaks'
+    # wrapper): retry briefly before calling it unreadable.
+    for _ in range(20):
+        try:
+            with open(path) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            time.sleep(0.5)
+    return None
 
 
 def findings(outdir, tool):
@@ -55,7 +60,7 @@ def findings(outdir, tool):
     if not os.path.exists(path):
         return None, "", set()
     text = open(path, errors="replace").read()
-    d = load_json(path)
+    d = None if tool == "rg" else load_json(path)
     locs = set()
     if tool == "keysweep" and d:
         fs = d.get("findings", [])
