@@ -375,6 +375,35 @@ window = 16
     }
 
     #[test]
+    fn a_full_size_keyword_set_reports_nested_and_overlapping_keywords() {
+        // As many keywords as the real rule pack, so the automaton is built the way it is in use,
+        // plus keywords that are prefixes of one another (`tok_`, `pre.tok_`) or overlap (`okq`).
+        let mut toml = String::from(TWO);
+        for i in 0..120 {
+            toml.push_str(&format!(
+                "[[rule]]\nid = \"r{i}\"\ndescription = \"d\"\n\
+                 regex = '''\\b(k{i}q_[a-z0-9]{{20}})\\b'''\nkeywords = [\"k{i}q_\"]\n"
+            ));
+        }
+        toml.push_str(
+            "[[rule]]\nid = \"short\"\ndescription = \"d\"\n\
+             regex = '''\\b(okq_[a-z0-9]{20})\\b'''\nkeywords = [\"okq\", \"kq_\"]\n",
+        );
+        let e = engine(&toml);
+        let ids = |data: &str| -> Vec<String> {
+            e.find(data.as_bytes())
+                .iter()
+                .map(|m| e.rules()[m.rule].id.clone())
+                .collect()
+        };
+        assert_eq!(ids("a k7q_a1b2c3d4e5f6g7h8i9j0 b"), ["r7"]);
+        assert_eq!(ids("a k119q_zz99yy88xx77ww66vv55 b"), ["r119"]);
+        assert_eq!(ids("x pre.tok_a1b2c3d4e5f6g7h8i9j0 y"), ["outer"]);
+        assert_eq!(ids("x tok_a1b2c3d4e5f6g7h8i9j0 y"), ["inner"]);
+        assert_eq!(ids("x okq_a1b2c3d4e5f6g7h8i9j0 y"), ["short"]);
+    }
+
+    #[test]
     fn binary_sniff() {
         assert!(is_binary(b"abc\0def"));
         assert!(!is_binary(b"plain text"));
