@@ -143,13 +143,19 @@ impl Allowlist {
     }
 }
 
-/// The companion secret nearest to `start..end` within the pair's distance, if any passes the checks.
-pub fn find_pair(pair: &Pair, data: &[u8], start: usize, end: usize) -> Option<String> {
+/// The companion secret nearest to `start..end` within the pair's distance, if any passes the checks:
+/// its byte span and text.
+pub fn find_pair(
+    pair: &Pair,
+    data: &[u8],
+    start: usize,
+    end: usize,
+) -> Option<(usize, usize, String)> {
     let lo = start.saturating_sub(pair.distance);
     let hi = (end + pair.distance).min(data.len());
     let lo = back_to_line_start(data, lo);
     let hi = forward_to_line_end(data, hi);
-    let mut best: Option<(usize, String)> = None;
+    let mut best: Option<(usize, (usize, usize, String))> = None;
     let group = pair.regex.secret_group();
     for caps in pair.regex.get().captures_iter(&data[lo..hi]) {
         let Some(m) = caps.get(group) else {
@@ -169,10 +175,10 @@ pub fn find_pair(pair: &Pair, data: &[u8], start: usize, end: usize) -> Option<S
         }
         let dist = if s >= end { s - end } else { start - e };
         if best.as_ref().is_none_or(|(d, _)| dist < *d) {
-            best = Some((dist, text));
+            best = Some((dist, (s, e, text)));
         }
     }
-    best.map(|(_, t)| t)
+    best.map(|(_, found)| found)
 }
 
 // Whole lines keep a regex from seeing a half token at the edge of the search range.

@@ -99,6 +99,7 @@ mod tests {
             end,
             secret: String::new(),
             pair: None,
+            pair_span: None,
         }
     }
 

@@ -28,6 +28,8 @@ pub struct Match {
     pub end: usize,
     pub secret: String,
     pub pair: Option<String>,
+    /// Byte span of the companion secret, so it is not reported again on its own.
+    pub pair_span: Option<(usize, usize)>,
 }
 
 pub struct Engine {
@@ -169,15 +171,13 @@ impl Engine {
         if self.allow.allows_secret(&secret) {
             return None;
         }
-        let pair = match &rule.pair {
-            None => None,
-            Some(p) => {
-                let found = filters::find_pair(p, data, s, e);
-                if found.is_none() && p.required {
-                    return None;
-                }
-                found
-            }
+        let (pair, pair_span) = match &rule.pair {
+            None => (None, None),
+            Some(p) => match filters::find_pair(p, data, s, e) {
+                Some((ps, pe, text)) => (Some(text), Some((ps, pe))),
+                None if p.required => return None,
+                None => (None, None),
+            },
         };
         Some(Match {
             rule: ri,
@@ -185,6 +185,7 @@ impl Engine {
             end: e,
             secret,
             pair,
+            pair_span,
         })
     }
 }
@@ -212,7 +213,8 @@ fn extend_forward(data: &[u8], mut i: usize) -> usize {
 /// Keeps, among matches whose spans nest or coincide, only the outermost; of equal spans the most
 /// severe, then the one with a companion secret, then the earlier rule. A rotating Slack token
 /// `xoxe.xoxb-…` is then one finding, not also a bare `xoxb-` one, and an AWS key id paired with its
-/// secret is not also reported alone.
+/// secret is not also reported alone. A match lying within a kept match's companion is part of that
+/// finding already (an AWS secret key that another rule also matched by its variable name).
 fn reduce_overlaps(found: &mut Vec<Match>, rules: &[Rule]) {
     if found.len() < 2 {
         found.sort_by_key(|m| (m.start, m.end));
@@ -245,6 +247,10 @@ fn reduce_overlaps(found: &mut Vec<Match>, rules: &[Rule]) {
         }
         reach = reach.max(m.end);
         kept.push(m);
+    }
+    let companions: Vec<(usize, usize)> = kept.iter().filter_map(|m| m.pair_span).collect();
+    if !companions.is_empty() {
+        kept.retain(|m| !companions.iter().any(|&(s, e)| s <= m.start && m.end <= e));
     }
     *found = kept;
 }
@@ -401,6 +407,44 @@ window = 16
         assert_eq!(ids("x pre.tok_a1b2c3d4e5f6g7h8i9j0 y"), ["outer"]);
         assert_eq!(ids("x tok_a1b2c3d4e5f6g7h8i9j0 y"), ["inner"]);
         assert_eq!(ids("x okq_a1b2c3d4e5f6g7h8i9j0 y"), ["short"]);
+    }
+
+    /// Pseudo-random text from `alphabet`, built at run time so no credential literal sits in src/.
+    fn noise(alphabet: &[u8], n: usize, mut seed: u64) -> String {
+        (0..n)
+            .map(|_| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                alphabet[(seed >> 33) as usize % alphabet.len()] as char
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_paired_companion_is_not_reported_again_on_its_own() {
+        let e = Engine::new(crate::rules::default_rules().unwrap(), Allowlist::default()).unwrap();
+        let id = format!("AKIA{}", noise(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16, 7));
+        let secret = noise(
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+",
+            40,
+            11,
+        );
+        let text = format!("aws_access_key_id = {id}\naws_secret_access_key = {secret}\n");
+        let ids: Vec<&str> = e
+            .find(text.as_bytes())
+            .iter()
+            .map(|m| e.rules()[m.rule].id.as_str())
+            .collect();
+        assert_eq!(ids, vec!["aws-access-key"]);
+        // Alone, the secret is still found by its variable name.
+        let alone = format!("aws_secret_access_key = {secret}\n");
+        let ids: Vec<String> = e
+            .find(alone.as_bytes())
+            .iter()
+            .map(|m| e.rules()[m.rule].id.clone())
+            .collect();
+        assert_eq!(ids, vec!["aws-secret-access-key".to_string()]);
     }
 
     #[test]
