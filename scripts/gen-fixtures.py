@@ -91,12 +91,17 @@ def build():
     a = ".aws/credentials"
     put(a, "[default]")
     put(a, f"aws_access_key_id = {T('aws-key-id')}", "aws-access-key")
-    put(a, f"aws_secret_access_key = {T('aws-secret')}", "aws-secret-access-key")
+    # The secret key is the id's companion: part of the `aws-access-key` finding, not one of its own.
+    put(a, f"aws_secret_access_key = {T('aws-secret')}")
     put(a, "")
     put(a, "[ci]")
     put(a, f"aws_access_key_id = {T('aws-sts-key-id')}", "aws-access-key")
-    put(a, f"aws_secret_access_key = {T('aws-secret')}", "aws-secret-access-key")
+    put(a, f"aws_secret_access_key = {T('aws-secret')}")
     put(a, f"aws_session_token = IQoJb3JpZ2luX2VjE{ft.rand(ft.ALNUM, 60)}")
+    # A secret key with no key id near it is reported by its variable name.
+    t = "deploy/terraform.tfvars"
+    put(t, 'region = "eu-west-1"')
+    put(t, f"aws_secret_access_key = \"{T('aws-secret')}\"", "aws-secret-access-key")
 
     # YAML application config.
     y = "config/settings.yaml"
