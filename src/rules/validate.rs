@@ -238,56 +238,11 @@ fn discord_bot(secret: &[u8]) -> bool {
     (17..=20).contains(&id.len()) && id[0] != b'0' && id.iter().all(|b| b.is_ascii_digit())
 }
 
-const BECH32: &[u8; 32] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
-
-fn bech32_polymod(values: impl Iterator<Item = u8>) -> u32 {
-    const GEN: [u32; 5] = [
-        0x3b6a_57b2,
-        0x2650_8e6d,
-        0x1ea1_19fa,
-        0x3d42_33dd,
-        0x2a14_62b3,
-    ];
-    let mut chk: u32 = 1;
-    for v in values {
-        let top = chk >> 25;
-        chk = ((chk & 0x01ff_ffff) << 5) ^ u32::from(v);
-        for (i, g) in GEN.iter().enumerate() {
-            if (top >> i) & 1 == 1 {
-                chk ^= g;
-            }
-        }
-    }
-    chk
-}
-
-/// A Bech32 string (BIP-173) in one case, with a valid checksum.
+/// A Bech32 string (BIP-173, the encoding of age keys) in one case, with a valid checksum.
 fn bech32(secret: &[u8]) -> bool {
-    let lower = secret.to_ascii_lowercase();
-    if lower != secret && secret.to_ascii_uppercase() != secret {
-        return false; // mixed case is invalid Bech32
-    }
-    let Some(sep) = lower.iter().rposition(|&b| b == b'1') else {
-        return false;
-    };
-    let (hrp, data) = (&lower[..sep], &lower[sep + 1..]);
-    if hrp.is_empty() || data.len() < 6 {
-        return false;
-    }
-    let Some(values) = data
-        .iter()
-        .map(|c| BECH32.iter().position(|b| b == c).map(|p| p as u8))
-        .collect::<Option<Vec<u8>>>()
-    else {
-        return false;
-    };
-    let expanded = hrp
-        .iter()
-        .map(|c| c >> 5)
-        .chain(std::iter::once(0))
-        .chain(hrp.iter().map(|c| c & 31))
-        .chain(values);
-    bech32_polymod(expanded) == 1
+    std::str::from_utf8(secret).is_ok_and(|s| {
+        bech32::primitives::decode::CheckedHrpstring::new::<bech32::Bech32>(s).is_ok()
+    })
 }
 
 #[cfg(test)]
