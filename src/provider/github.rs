@@ -49,6 +49,12 @@ impl Provider for Github {
         "github"
     }
 
+    fn owns(&self, secret: &str) -> bool {
+        ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]
+            .iter()
+            .any(|p| secret.starts_with(p))
+    }
+
     fn capabilities(&self, secret: &str) -> Capabilities {
         Capabilities {
             verify: kind(secret) != Kind::Refresh,

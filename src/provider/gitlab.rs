@@ -20,6 +20,10 @@ impl Provider for Gitlab {
         "gitlab"
     }
 
+    fn owns(&self, secret: &str) -> bool {
+        secret.starts_with("glpat-")
+    }
+
     fn capabilities(&self, _secret: &str) -> Capabilities {
         Capabilities {
             verify: true,

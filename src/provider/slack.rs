@@ -77,6 +77,13 @@ impl Provider for Slack {
         "slack"
     }
 
+    /// Webhook URLs are checked again, host and path, before one is sent.
+    fn owns(&self, secret: &str) -> bool {
+        ["xox", "xapp-", "https://"]
+            .iter()
+            .any(|p| secret.starts_with(p))
+    }
+
     fn capabilities(&self, secret: &str) -> Capabilities {
         match kind(secret) {
             Kind::Token => Capabilities {
