@@ -290,7 +290,13 @@ pub fn refresh(
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    let expires_at = expires_in.map(rfc3339_in);
+    let expires_at = expires_in
+        .and_then(|s| {
+            time::OffsetDateTime::now_utc()
+                .unix_timestamp()
+                .checked_add(s)
+        })
+        .and_then(unix_rfc3339);
     Ok(Minted {
         payload: serde_json::json!({
             "provider": "slack",
@@ -323,14 +329,7 @@ pub fn rotate_config_token(cx: &Context, refresh_token: &str) -> anyhow::Result<
     let token = str_field(&v, "token")?;
     let new_refresh = str_field(&v, "refresh_token")?;
     let exp = v.get("exp").and_then(Value::as_i64);
-    let expires_at = exp.and_then(|e| {
-        time::OffsetDateTime::from_unix_timestamp(e)
-            .ok()
-            .and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
-    });
+    let expires_at = exp.and_then(unix_rfc3339);
     let team = v
         .get("team_id")
         .and_then(Value::as_str)
@@ -386,15 +385,23 @@ fn str_field(v: &Value, k: &str) -> anyhow::Result<String> {
         .ok_or_else(|| anyhow::anyhow!("Slack answer lacks `{k}`"))
 }
 
-fn rfc3339_in(secs: i64) -> String {
-    let t = time::OffsetDateTime::now_utc() + time::Duration::seconds(secs);
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+/// `None` for a time out of range: the number comes from the provider's answer.
+fn unix_rfc3339(secs: i64) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()?
+        .format(&time::format_description::well_known::Rfc3339)
+        .ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_out_of_range_are_left_out() {
+        assert_eq!(unix_rfc3339(1_900_000_000).unwrap(), "2030-03-17T17:46:40Z");
+        assert_eq!(unix_rfc3339(i64::MAX), None);
+    }
 
     #[test]
     fn kinds_by_shape() {
