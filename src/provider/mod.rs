@@ -242,27 +242,19 @@ pub fn verify_findings(args: &crate::cli::ScanArgs, findings: &mut Vec<Finding>)
     let cx = Context::new(&args.endpoints, args.verify_timeout)?;
     let mut index: HashMap<(&str, &str), usize> = HashMap::new();
     let mut items: Vec<(&str, &str)> = Vec::new();
-    for f in findings.iter() {
-        let key = (f.rule_id.as_str(), f.secret.as_str());
-        index.entry(key).or_insert_with(|| {
-            items.push(key);
-            items.len() - 1
-        });
-    }
+    let slots: Vec<usize> = findings
+        .iter()
+        .map(|f| {
+            let key = (f.rule_id.as_str(), f.secret.as_str());
+            *index.entry(key).or_insert_with(|| {
+                items.push(key);
+                items.len() - 1
+            })
+        })
+        .collect();
     let verdicts = verify_all(&cx, &items);
-    let verdicts: Vec<(String, String, Verification)> = items
-        .iter()
-        .zip(verdicts)
-        .map(|((r, s), v)| (r.to_string(), s.to_string(), v))
-        .collect();
-    let by_key: HashMap<(&str, &str), &Verification> = verdicts
-        .iter()
-        .map(|(r, s, v)| ((r.as_str(), s.as_str()), v))
-        .collect();
-    for f in findings.iter_mut() {
-        f.verification = by_key
-            .get(&(f.rule_id.as_str(), f.secret.as_str()))
-            .map(|v| (*v).clone());
+    for (f, slot) in findings.iter_mut().zip(slots) {
+        f.verification = Some(verdicts[slot].clone());
     }
     if args.only_live {
         findings.retain(|f| {
