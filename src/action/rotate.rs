@@ -11,7 +11,7 @@ use anyhow::{Result, bail};
 use super::journal::{self, Entry, Journal, State};
 use super::sink::{self, Sink};
 use crate::finding::sha256_hex;
-use crate::provider::slack::Minted;
+use crate::provider::Minted;
 
 /// What went wrong with a rotation whose new secret exists.
 #[derive(Debug)]

@@ -7,8 +7,7 @@
 
 use serde_json::Value;
 
-use super::slack::Minted;
-use super::{Capabilities, Context, Provider, Revoked, failed, short};
+use super::{Capabilities, Context, Minted, Provider, Revoked, failed, short};
 use crate::finding::{Status, Verification};
 
 pub struct Gitlab;

@@ -142,6 +142,15 @@ impl Revoked {
     }
 }
 
+/// A freshly minted credential: the JSON handed to the sink, the secrets in it (for hashing), and a
+/// line that is safe to print.
+#[derive(Debug)]
+pub struct Minted {
+    pub payload: serde_json::Value,
+    pub secrets: Vec<String>,
+    pub summary: String,
+}
+
 /// What adapters share for one run.
 pub struct Context {
     pub http: Http,

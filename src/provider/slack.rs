@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::http::Response;
-use super::{Capabilities, Context, Provider, Revoked, failed, scopes_header, short};
+use super::{Capabilities, Context, Minted, Provider, Revoked, failed, scopes_header, short};
 use crate::finding::{Status, Verification};
 
 pub struct Slack;
@@ -256,15 +256,6 @@ fn auth_revoke(cx: &Context, token: &str) -> Revoked {
         (false, Some(code)) if DEAD_CODES.contains(&code.as_str()) => Revoked::AlreadyDead(code),
         (false, code) => Revoked::Failed(code.unwrap_or_else(|| "unknown_error".to_string())),
     }
-}
-
-/// A freshly minted credential: the JSON handed to the sink, the secrets in it (for hashing), and a
-/// line that is safe to print.
-#[derive(Debug)]
-pub struct Minted {
-    pub payload: Value,
-    pub secrets: Vec<String>,
-    pub summary: String,
 }
 
 /// `oauth.v2.access` with `grant_type=refresh_token`: Slack retires the refresh token it is given
