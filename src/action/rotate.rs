@@ -13,12 +13,6 @@ use super::sink::{self, Sink};
 use crate::finding::sha256_hex;
 use crate::provider::Minted;
 
-/// What went wrong with a rotation whose new secret exists.
-#[derive(Debug)]
-pub struct DeliveryFailed {
-    pub recovery: Option<std::path::PathBuf>,
-}
-
 /// Rotates one secret: journal `started`, `mint`, save to a recovery file, deliver, remove the
 /// recovery file, journal `finished`. Returns an error when minting or delivery failed (the message
 /// names the recovery file when there is one).

@@ -135,11 +135,6 @@ impl Revoked {
             _ => None,
         }
     }
-
-    /// True when nothing more should be attempted for this secret.
-    pub fn is_done(&self) -> bool {
-        !matches!(self, Revoked::Failed(_))
-    }
 }
 
 /// A freshly minted credential: the JSON handed to the sink, the secrets in it (for hashing), and a
