@@ -90,16 +90,16 @@ pub fn write_private(path: &Path, data: &[u8]) -> Result<()> {
     })
 }
 
-/// Writes `payload` to a new recovery file (0600) in `dir` and returns its path. The name is made
-/// unique by creating the file (tempfile creates it 0600): `scan --rotate` mints several secrets
-/// within one second, and one recovery file must never replace another.
-pub fn write_recovery(dir: &Path, provider: &str, payload: &Value) -> Result<PathBuf> {
+/// Writes `payload` to a new recovery file (0600) in `dir`, named `<tag>-...json`, and returns its
+/// path. The name is made unique by creating the file (tempfile creates it 0600): `scan --rotate`
+/// mints several secrets within one second, and one recovery file must never replace another.
+pub fn write_recovery(dir: &Path, tag: &str, payload: &Value) -> Result<PathBuf> {
     super::journal::create_private_dir(dir)?;
     let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
     let mut text = serde_json::to_vec_pretty(payload)?;
     text.push(b'\n');
     let mut file = tempfile::Builder::new()
-        .prefix(&format!("{provider}-{stamp}-"))
+        .prefix(&format!("{tag}-{stamp}-"))
         .suffix(".json")
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a recovery file in {}", dir.display()))?;
@@ -108,6 +108,16 @@ pub fn write_recovery(dir: &Path, provider: &str, payload: &Value) -> Result<Pat
         .with_context(|| format!("cannot write {}", file.path().display()))?;
     let (_, path) = file.keep()?;
     Ok(path)
+}
+
+/// A recovery file in `dir` written with `tag`, if one is left.
+pub fn find_recovery(dir: &Path, tag: &str) -> Option<PathBuf> {
+    let prefix = format!("{tag}-");
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
 }
 
 /// Recovery files live in `recovery/` beside the journal.
