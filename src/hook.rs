@@ -21,8 +21,12 @@ pub fn install(args: &InstallHookArgs) -> Result<()> {
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let exe = std::env::current_exe().context("cannot locate the keysweep binary")?;
-    std::fs::write(&hook, script(&exe))
-        .with_context(|| format!("cannot write {}", hook.display()))?;
+    // Replaced, not written through: with --force an existing hook may be a link to a file that
+    // belongs to someone else (a tracked script, another tool's hook).
+    let text = script(&exe);
+    crate::atomic::write(&hook, crate::atomic::Access::Default, |out| {
+        Ok(out.write_all(text.as_bytes())?)
+    })?;
     make_executable(&hook)?;
     eprintln!("keysweep: installed pre-commit hook at {}", hook.display());
     Ok(())
@@ -83,6 +87,42 @@ fn make_executable(_: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn force_replaces_a_linked_hook_and_leaves_its_target_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(dir.path()).unwrap();
+        let hooks = repo.path().join("hooks");
+        std::fs::create_dir_all(&hooks).unwrap();
+        let shared = dir.path().join("team-hook.sh");
+        std::fs::write(&shared, "#!/bin/sh\nexit 0\n").unwrap();
+        std::os::unix::fs::symlink(&shared, hooks.join("pre-commit")).unwrap();
+        let args = InstallHookArgs {
+            repo: dir.path().to_path_buf(),
+            force: false,
+        };
+        assert!(install(&args).is_err());
+        install(&InstallHookArgs {
+            force: true,
+            ..args
+        })
+        .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&shared).unwrap(),
+            "#!/bin/sh\nexit 0\n"
+        );
+        let hook = hooks.join("pre-commit");
+        let meta = hook.symlink_metadata().unwrap();
+        assert!(meta.file_type().is_file());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o755);
+        assert!(
+            std::fs::read_to_string(&hook)
+                .unwrap()
+                .contains("scan --staged .")
+        );
+    }
 
     #[test]
     fn script_quotes_the_binary_path() {

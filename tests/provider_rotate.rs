@@ -150,6 +150,38 @@ fn slack_config_token_rotation_needs_only_the_refresh_token() {
 }
 
 #[test]
+fn an_out_of_range_expiry_still_delivers_the_new_tokens() {
+    let env = Env::new();
+    let (new_access, new_refresh) = (slack_bot(), slack_refresh());
+    let (a, r) = (new_access.clone(), new_refresh.clone());
+    // The old refresh token is spent once Slack answers: a bad number in the answer must not lose
+    // the new pair.
+    let fake = Fake::start(move |_| {
+        Reply::json(
+            200,
+            json!({"ok": true, "access_token": a, "refresh_token": r, "expires_in": i64::MAX}),
+        )
+    });
+    let (out, err, code) = rotate_slack(
+        &env,
+        &fake,
+        &slack_refresh(),
+        "stdout",
+        &[
+            "--client-id",
+            "111.222",
+            "--client-secret-env",
+            "CLIENT_SECRET",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["access_token"], new_access.as_str());
+    assert_eq!(v["refresh_token"], new_refresh.as_str());
+    assert!(v["expires_at"].is_null());
+}
+
+#[test]
 fn a_failing_sink_leaves_a_recovery_file_and_nothing_else_happens() {
     let env = Env::new();
     let (fake, new_access, new_refresh) = slack_oauth();

@@ -88,7 +88,9 @@ fn rotate_found(
 ) -> Result<()> {
     let mut tokens: Vec<&Finding> = findings
         .iter()
-        .filter(|f| provider::for_rule(&f.rule_id).is_some_and(|p| p.name() == "slack"))
+        .filter(|f| {
+            provider::for_secret(&f.rule_id, &f.secret).is_some_and(|p| p.name() == "slack")
+        })
         .filter(|f| slack::is_refresh_token(&f.secret))
         .collect();
     tokens.sort_by(|a, b| a.secret_sha256.cmp(&b.secret_sha256));

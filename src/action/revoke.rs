@@ -11,7 +11,7 @@ use anyhow::Result;
 
 use super::journal::{self, Entry, Journal, State};
 use crate::finding::{Status, Verification, redact};
-use crate::provider::{self, Context, Revoked};
+use crate::provider::{self, Context, Provider, Revoked};
 
 /// One distinct secret to consider, with what a fresh verification said about it.
 #[derive(Debug, Clone)]
@@ -45,7 +45,7 @@ pub struct Tally {
 }
 
 enum Step {
-    Revoke,
+    Revoke(&'static dyn Provider),
     Manual(String),
     Skip(String),
 }
@@ -55,7 +55,7 @@ fn plan_one(
     opts: &Options,
     done: &std::collections::HashMap<(String, String), State>,
 ) -> Step {
-    let Some(p) = provider::for_rule(&t.rule_id) else {
+    let Some(p) = provider::for_secret(&t.rule_id, &t.secret) else {
         return Step::Manual(format!(
             "keysweep cannot revoke `{}` secrets: revoke it in the provider's console",
             t.rule_id
@@ -84,7 +84,7 @@ fn plan_one(
         {
             Step::Skip(format!("already {outcome} on {ts} (journal)"))
         }
-        _ => Step::Revoke,
+        _ => Step::Revoke(p),
     }
 }
 
@@ -105,11 +105,11 @@ fn label(t: &Target) -> String {
 pub fn run(cx: &Context, targets: &[Target], opts: &Options, out: &mut dyn Write) -> Result<Tally> {
     let done = journal::load(opts.journal)?;
     let mut tally = Tally::default();
-    let mut todo: Vec<&Target> = Vec::new();
+    let mut todo: Vec<(&Target, &'static dyn Provider)> = Vec::new();
     writeln!(out, "revocation plan:")?;
     for t in targets {
         match plan_one(t, opts, &done) {
-            Step::Revoke => {
+            Step::Revoke(adapter) => {
                 if let Some(State::Interrupted { ts }) =
                     done.get(&("revoke".to_string(), t.sha.clone()))
                 {
@@ -127,7 +127,7 @@ pub fn run(cx: &Context, targets: &[Target], opts: &Options, out: &mut dyn Write
                     .map(|i| format!(" ({i})"))
                     .unwrap_or_default();
                 writeln!(out, "  revoke  {}{who}", label(t))?;
-                todo.push(t);
+                todo.push((t, adapter));
             }
             Step::Manual(step) => {
                 tally.manual += 1;
@@ -154,20 +154,19 @@ pub fn run(cx: &Context, targets: &[Target], opts: &Options, out: &mut dyn Write
 
     let mut journal = Journal::open(opts.journal)?;
     // Group by provider so batch endpoints (GitHub's) get whole batches.
-    let mut providers: Vec<&'static str> = Vec::new();
-    for t in &todo {
-        let name = provider::for_rule(&t.rule_id).expect("planned").name();
-        if !providers.contains(&name) {
-            providers.push(name);
+    let mut providers: Vec<&'static dyn Provider> = Vec::new();
+    for (_, adapter) in &todo {
+        if !providers.iter().any(|p| p.name() == adapter.name()) {
+            providers.push(*adapter);
         }
     }
-    for name in providers {
+    for adapter in providers {
+        let name = adapter.name();
         let batch: Vec<&Target> = todo
             .iter()
-            .copied()
-            .filter(|t| provider::for_rule(&t.rule_id).expect("planned").name() == name)
+            .filter(|(_, p)| p.name() == name)
+            .map(|(t, _)| *t)
             .collect();
-        let adapter = provider::for_rule(&batch[0].rule_id).expect("planned");
         for t in &batch {
             journal.record(&Entry::new("revoke", "started", name, &t.rule_id, &t.sha))?;
         }

@@ -11,13 +11,7 @@ use anyhow::{Result, bail};
 use super::journal::{self, Entry, Journal, State};
 use super::sink::{self, Sink};
 use crate::finding::sha256_hex;
-use crate::provider::slack::Minted;
-
-/// What went wrong with a rotation whose new secret exists.
-#[derive(Debug)]
-pub struct DeliveryFailed {
-    pub recovery: Option<std::path::PathBuf>,
-}
+use crate::provider::Minted;
 
 /// Rotates one secret: journal `started`, `mint`, save to a recovery file, deliver, remove the
 /// recovery file, journal `finished`. Returns an error when minting or delivery failed (the message
@@ -32,6 +26,11 @@ pub fn rotate_one(
     out: &mut dyn Write,
 ) -> Result<()> {
     let sha = sha256_hex(old_secret.as_bytes());
+    let recovery_dir = sink::recovery_dir(journal_path);
+    // Recovery files are named after the old secret, so that a rerun finds what an interrupted
+    // rotation minted instead of presenting the retired secret again (GitLab answers a reused token
+    // by revoking the new one as well).
+    let tag = format!("{provider}-{}", &sha[..12]);
     match journal::load(journal_path)?.get(&("rotate".to_string(), sha.clone())) {
         Some(State::Done { outcome, ts }) if outcome != "failed" => bail!(
             "the journal shows this {provider} secret was already rotated on {ts} ({outcome}); \
@@ -42,11 +41,27 @@ pub fn rotate_one(
                 ""
             }
         ),
-        Some(State::Interrupted { ts }) => writeln!(
-            out,
-            "note: an earlier rotation of this {provider} secret started on {ts} and did not finish; \
-             trying again (the provider refuses a secret that was already used)"
-        )?,
+        Some(State::Interrupted { ts }) => {
+            if let Some(saved) = sink::find_recovery(&recovery_dir, &tag) {
+                let mut end = Entry::new("rotate", "finished", provider, rule_id, &sha);
+                end.outcome = Some("delivery_failed".to_string());
+                end.detail = Some("interrupted after minting".to_string());
+                end.recovery_file = Some(saved.display().to_string());
+                Journal::open(journal_path)?.record(&end)?;
+                bail!(
+                    "an earlier rotation of this {provider} secret, started on {ts}, was interrupted \
+                     after the new secret was minted; it is saved in the recovery file {} (mode \
+                     0600): deliver it yourself unless it already reached the sink, then delete that \
+                     file. The old secret is retired and was not used again.",
+                    saved.display()
+                );
+            }
+            writeln!(
+                out,
+                "note: an earlier rotation of this {provider} secret started on {ts} and did not \
+                 finish before minting; trying again"
+            )?
+        }
         _ => {}
     }
     let mut journal = Journal::open(journal_path)?;
@@ -66,18 +81,19 @@ pub fn rotate_one(
         .iter()
         .map(|s| sha256_hex(s.as_bytes()))
         .collect();
-    let recovery =
-        sink::write_recovery(&sink::recovery_dir(journal_path), provider, &minted.payload);
+    let recovery = sink::write_recovery(&recovery_dir, &tag, &minted.payload);
     let delivered = sink.deliver(&minted.payload);
     let mut end = Entry::new("rotate", "finished", provider, rule_id, &sha);
     end.new_secret_sha256 = new_hashes;
     match delivered {
         Ok(()) => {
+            end.outcome = Some("delivered".to_string());
+            // Journaled first: a crash in between leaves a file a rerun reports, not a rotation
+            // it would retry.
+            journal.record(&end)?;
             if let Ok(p) = &recovery {
                 let _ = std::fs::remove_file(p);
             }
-            end.outcome = Some("delivered".to_string());
-            journal.record(&end)?;
             writeln!(
                 out,
                 "rotated: {}; delivered to {}",
@@ -111,5 +127,93 @@ fn describe(sink: &Sink) -> String {
         Sink::Stdout => "stdout".to_string(),
         Sink::File(p) => format!("file {}", p.display()),
         Sink::Exec(_) => "the sink command".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minted() -> Result<Minted> {
+        let new = ["glpat-", "Vq8sLm2Xr7TbZk4NwPc9"].concat();
+        Ok(Minted {
+            payload: serde_json::json!({ "token": new }),
+            secrets: vec![new],
+            summary: "new token".to_string(),
+        })
+    }
+
+    #[test]
+    fn an_interrupted_rotation_with_a_saved_secret_is_not_retried() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal_path = dir.path().join("journal.jsonl");
+        let old = ["glpat-", "Hd3kWq7ZpL2vRx9TcMb4"].concat();
+        let sha = sha256_hex(old.as_bytes());
+        let tag = format!("gitlab-{}", &sha[..12]);
+        // A run that minted, saved the recovery file, and died before delivering.
+        Journal::open(&journal_path)
+            .unwrap()
+            .record(&Entry::new(
+                "rotate",
+                "started",
+                "gitlab",
+                "gitlab-pat",
+                &sha,
+            ))
+            .unwrap();
+        let saved = sink::write_recovery(
+            &sink::recovery_dir(&journal_path),
+            &tag,
+            &minted().unwrap().payload,
+        )
+        .unwrap();
+        let sink = Sink::File(dir.path().join("out.json"));
+        let rerun = |mint: &dyn Fn() -> Result<Minted>| {
+            rotate_one(
+                &journal_path,
+                &sink,
+                "gitlab",
+                "gitlab-pat",
+                &old,
+                mint,
+                &mut Vec::new(),
+            )
+        };
+        let err = rerun(&|| panic!("the retired secret was presented again"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(&saved.display().to_string()), "{err}");
+        assert!(saved.exists());
+        // Journaled as done: a later run refuses even once the file is gone.
+        std::fs::remove_file(&saved).unwrap();
+        let err = rerun(&|| panic!("the retired secret was presented again"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("already rotated"), "{err}");
+
+        // Interrupted before anything was saved: the rotation is tried again.
+        let other = ["glpat-", "Nf6rTy2KsW8pQz3LxVb7"].concat();
+        Journal::open(&journal_path)
+            .unwrap()
+            .record(&Entry::new(
+                "rotate",
+                "started",
+                "gitlab",
+                "gitlab-pat",
+                &sha256_hex(other.as_bytes()),
+            ))
+            .unwrap();
+        let mut out = Vec::new();
+        rotate_one(
+            &journal_path,
+            &sink,
+            "gitlab",
+            "gitlab-pat",
+            &other,
+            minted,
+            &mut out,
+        )
+        .unwrap();
+        assert!(String::from_utf8(out).unwrap().contains("trying again"));
     }
 }

@@ -90,15 +90,34 @@ pub fn write_private(path: &Path, data: &[u8]) -> Result<()> {
     })
 }
 
-/// Writes `payload` to a new recovery file (0600) in `dir` and returns its path.
-pub fn write_recovery(dir: &Path, provider: &str, payload: &Value) -> Result<PathBuf> {
+/// Writes `payload` to a new recovery file (0600) in `dir`, named `<tag>-...json`, and returns its
+/// path. The name is made unique by creating the file (tempfile creates it 0600): `scan --rotate`
+/// mints several secrets within one second, and one recovery file must never replace another.
+pub fn write_recovery(dir: &Path, tag: &str, payload: &Value) -> Result<PathBuf> {
     super::journal::create_private_dir(dir)?;
     let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
-    let path = dir.join(format!("{provider}-{stamp}-{}.json", std::process::id()));
     let mut text = serde_json::to_vec_pretty(payload)?;
     text.push(b'\n');
-    write_private(&path, &text)?;
+    let mut file = tempfile::Builder::new()
+        .prefix(&format!("{tag}-{stamp}-"))
+        .suffix(".json")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a recovery file in {}", dir.display()))?;
+    file.write_all(&text)
+        .and_then(|()| file.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", file.path().display()))?;
+    let (_, path) = file.keep()?;
     Ok(path)
+}
+
+/// A recovery file in `dir` written with `tag`, if one is left.
+pub fn find_recovery(dir: &Path, tag: &str) -> Option<PathBuf> {
+    let prefix = format!("{tag}-");
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
 }
 
 /// Recovery files live in `recovery/` beside the journal.
@@ -113,6 +132,21 @@ pub fn recovery_dir(journal: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn recovery_files_written_in_one_second_do_not_replace_each_other() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let rec = dir.path().join("recovery");
+        let a = write_recovery(&rec, "slack", &serde_json::json!({"n": 1})).unwrap();
+        let b = write_recovery(&rec, "slack", &serde_json::json!({"n": 2})).unwrap();
+        assert_ne!(a, b);
+        assert!(std::fs::read_to_string(&a).unwrap().contains("1"));
+        assert!(std::fs::read_to_string(&b).unwrap().contains("2"));
+        let mode = std::fs::metadata(&a).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
 
     #[test]
     fn parses_sinks() {

@@ -26,13 +26,6 @@ pub struct Endpoints {
 }
 
 impl Endpoints {
-    /// The compiled-in hosts only.
-    pub fn defaults() -> Endpoints {
-        Endpoints {
-            overrides: HashMap::new(),
-        }
-    }
-
     /// Overrides from the environment, then from `--endpoint` flags (which win).
     pub fn from_cli(flags: &[String]) -> Result<Endpoints> {
         Endpoints::from_sources(flags, |k| std::env::var(k).ok())

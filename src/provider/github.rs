@@ -8,6 +8,8 @@
 //! absent header means "not said" (OAuth app tokens `gho_` have no fixed expiry but lapse after a
 //! year unused), so `expires_at` is left out.
 
+use reqwest::Method;
+use reqwest::blocking::{Client, RequestBuilder};
 use serde_json::Value;
 
 use super::{Capabilities, Context, Provider, Revoked, failed, scopes_header, short};
@@ -47,6 +49,12 @@ fn is_pat(secret: &str) -> bool {
 impl Provider for Github {
     fn name(&self) -> &'static str {
         "github"
+    }
+
+    fn owns(&self, secret: &str) -> bool {
+        ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]
+            .iter()
+            .any(|p| secret.starts_with(p))
     }
 
     fn capabilities(&self, secret: &str) -> Capabilities {
@@ -95,16 +103,16 @@ impl Provider for Github {
     }
 }
 
-fn url(cx: &Context, path: &str) -> String {
-    cx.endpoints.url("github", path)
+/// A request to the REST API at `path`, with the media type and API version it is written for.
+fn request(cx: &Context, c: &Client, method: Method, path: &str) -> RequestBuilder {
+    c.request(method, cx.endpoints.url("github", path))
+        .header("accept", "application/vnd.github+json")
+        .header("x-github-api-version", API_VERSION)
 }
 
 fn get(cx: &Context, token: &str, path: &str) -> Verification {
     let resp = match cx.http.send("github", |c| {
-        c.get(url(cx, path))
-            .bearer_auth(token)
-            .header("accept", "application/vnd.github+json")
-            .header("x-github-api-version", API_VERSION)
+        request(cx, c, Method::GET, path).bearer_auth(token)
     }) {
         Ok(r) => r,
         Err(f) => return failed(&f),
@@ -128,15 +136,13 @@ fn get(cx: &Context, token: &str, path: &str) -> Verification {
         return Verification::with_detail(Status::Error, "malformed response");
     };
     let identity = match kind(token) {
-        Kind::Installation => Some(format!(
-            "app installation with access to {} repositor{}",
-            v.get("total_count").and_then(Value::as_u64).unwrap_or(0),
-            if v.get("total_count").and_then(Value::as_u64) == Some(1) {
-                "y"
-            } else {
-                "ies"
-            }
-        )),
+        Kind::Installation => {
+            let n = v.get("total_count").and_then(Value::as_u64).unwrap_or(0);
+            Some(format!(
+                "app installation with access to {n} repositor{}",
+                if n == 1 { "y" } else { "ies" }
+            ))
+        }
         _ => v.get("login").and_then(Value::as_str).map(|l| {
             match v.get("id").and_then(Value::as_u64) {
                 Some(id) => format!("{l} (id {id})"),
@@ -176,10 +182,7 @@ fn expiry(header: &str) -> String {
 fn credentials_revoke(cx: &Context, creds: &[&str]) -> Revoked {
     let body = serde_json::json!({ "credentials": creds });
     match cx.http.send("github", |c| {
-        c.post(url(cx, "/credentials/revoke"))
-            .header("accept", "application/vnd.github+json")
-            .header("x-github-api-version", API_VERSION)
-            .json(&body)
+        request(cx, c, Method::POST, "/credentials/revoke").json(&body)
     }) {
         Ok(r) if r.status == 202 => Revoked::Requested,
         Ok(r) if r.status == 422 => {
@@ -192,10 +195,7 @@ fn credentials_revoke(cx: &Context, creds: &[&str]) -> Revoked {
 
 fn delete_installation_token(cx: &Context, token: &str) -> Revoked {
     match cx.http.send("github", |c| {
-        c.delete(url(cx, "/installation/token"))
-            .bearer_auth(token)
-            .header("accept", "application/vnd.github+json")
-            .header("x-github-api-version", API_VERSION)
+        request(cx, c, Method::DELETE, "/installation/token").bearer_auth(token)
     }) {
         Ok(r) if r.status == 204 => Revoked::Revoked,
         Ok(r) if r.status == 401 => Revoked::AlreadyDead("Bad credentials".to_string()),

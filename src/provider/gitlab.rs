@@ -7,8 +7,7 @@
 
 use serde_json::Value;
 
-use super::slack::Minted;
-use super::{Capabilities, Context, Provider, Revoked, failed, short};
+use super::{Capabilities, Context, Minted, Provider, Revoked, failed, short};
 use crate::finding::{Status, Verification};
 
 pub struct Gitlab;
@@ -18,6 +17,10 @@ const SELF: &str = "/api/v4/personal_access_tokens/self";
 impl Provider for Gitlab {
     fn name(&self) -> &'static str {
         "gitlab"
+    }
+
+    fn owns(&self, secret: &str) -> bool {
+        secret.starts_with("glpat-")
     }
 
     fn capabilities(&self, _secret: &str) -> Capabilities {

@@ -57,6 +57,31 @@ mod registry_tests {
             );
         }
     }
+
+    #[test]
+    fn a_secret_of_another_shape_is_never_sent() {
+        use crate::finding::Status;
+        // What a config's custom rule reusing a registered id could match: an AWS key id, a Slack
+        // token under a GitHub rule.
+        let aws = ["AKIA", "QX7WJ2MZ4KTB6RVN"].concat();
+        let slack = ["xoxb-", "2793640182-", "Qm7Zt2WkP9vXs4LbRn8YcJd3"].concat();
+        assert!(super::for_secret("github-pat", &aws).is_none());
+        assert!(super::for_secret("github-pat", &slack).is_none());
+        assert!(super::for_secret("slack-bot-token", &aws).is_none());
+        assert!(super::for_secret("gitlab-pat", &slack).is_none());
+        assert!(super::for_secret("slack-bot-token", &slack).is_some());
+        // Were either sent, the closed loopback port would answer `error`, not `not_checked`.
+        let flags = vec![
+            "github=http://127.0.0.1:9".to_string(),
+            "gitlab=http://127.0.0.1:9".to_string(),
+        ];
+        let cx = super::Context::new(&flags, 1).unwrap();
+        let v = super::verify_all(&cx, &[("github-pat", &aws), ("gitlab-pat", &slack)]);
+        for v in v {
+            assert_eq!(v.status, Status::NotChecked, "{v:?}");
+            assert!(v.detail.unwrap().contains("not sent"));
+        }
+    }
 }
 
 pub fn for_rule(rule_id: &str) -> Option<&'static dyn Provider> {
@@ -64,6 +89,13 @@ pub fn for_rule(rule_id: &str) -> Option<&'static dyn Provider> {
         .iter()
         .find(|(id, _)| *id == rule_id)
         .map(|(_, p)| *p)
+}
+
+/// The adapter that may receive `secret`: its rule's, and only if the secret has that provider's
+/// shape. A config's custom rule may reuse a registered id (with `extend_default = false` or after
+/// `disable`), and its matches must not be sent to the provider that id names.
+pub fn for_secret(rule_id: &str, secret: &str) -> Option<&'static dyn Provider> {
+    for_rule(rule_id).filter(|p| p.owns(secret))
 }
 
 /// What an adapter can do with one secret (decided by the secret's shape: a Slack refresh token and
@@ -103,11 +135,15 @@ impl Revoked {
             _ => None,
         }
     }
+}
 
-    /// True when nothing more should be attempted for this secret.
-    pub fn is_done(&self) -> bool {
-        !matches!(self, Revoked::Failed(_))
-    }
+/// A freshly minted credential: the JSON handed to the sink, the secrets in it (for hashing), and a
+/// line that is safe to print.
+#[derive(Debug)]
+pub struct Minted {
+    pub payload: serde_json::Value,
+    pub secrets: Vec<String>,
+    pub summary: String,
 }
 
 /// What adapters share for one run.
@@ -128,6 +164,10 @@ impl Context {
 pub trait Provider: Sync {
     /// Also the key of `--endpoint` and of the HTTP client's per-provider limits.
     fn name(&self) -> &'static str;
+
+    /// Whether `secret` has the shape of this provider's credentials (its prefix): nothing else is
+    /// ever sent to it.
+    fn owns(&self, secret: &str) -> bool;
 
     fn capabilities(&self, secret: &str) -> Capabilities;
 
@@ -157,7 +197,7 @@ pub fn failed(f: &Failure) -> Verification {
 }
 
 /// Verifies each `(rule_id, secret)` once, in parallel (bounded by the HTTP client's limits). Secrets
-/// whose rule has no adapter get `not_checked`.
+/// whose rule has no adapter, or that do not have its provider's shape, get `not_checked`.
 pub fn verify_all(cx: &Context, items: &[(&str, &str)]) -> Vec<Verification> {
     const WORKERS: usize = 8;
     let results: Vec<std::sync::Mutex<Option<Verification>>> =
@@ -172,7 +212,11 @@ pub fn verify_all(cx: &Context, items: &[(&str, &str)]) -> Vec<Verification> {
                         break;
                     };
                     let v = match for_rule(rule) {
-                        Some(p) => p.verify(cx, secret),
+                        Some(p) if p.owns(secret) => p.verify(cx, secret),
+                        Some(p) => Verification::with_detail(
+                            Status::NotChecked,
+                            format!("not shaped like a {} credential: not sent", p.name()),
+                        ),
                         None => Verification::with_detail(
                             Status::NotChecked,
                             "no verifier for this rule",
@@ -202,27 +246,19 @@ pub fn verify_findings(args: &crate::cli::ScanArgs, findings: &mut Vec<Finding>)
     let cx = Context::new(&args.endpoints, args.verify_timeout)?;
     let mut index: HashMap<(&str, &str), usize> = HashMap::new();
     let mut items: Vec<(&str, &str)> = Vec::new();
-    for f in findings.iter() {
-        let key = (f.rule_id.as_str(), f.secret.as_str());
-        index.entry(key).or_insert_with(|| {
-            items.push(key);
-            items.len() - 1
-        });
-    }
+    let slots: Vec<usize> = findings
+        .iter()
+        .map(|f| {
+            let key = (f.rule_id.as_str(), f.secret.as_str());
+            *index.entry(key).or_insert_with(|| {
+                items.push(key);
+                items.len() - 1
+            })
+        })
+        .collect();
     let verdicts = verify_all(&cx, &items);
-    let verdicts: Vec<(String, String, Verification)> = items
-        .iter()
-        .zip(verdicts)
-        .map(|((r, s), v)| (r.to_string(), s.to_string(), v))
-        .collect();
-    let by_key: HashMap<(&str, &str), &Verification> = verdicts
-        .iter()
-        .map(|(r, s, v)| ((r.as_str(), s.as_str()), v))
-        .collect();
-    for f in findings.iter_mut() {
-        f.verification = by_key
-            .get(&(f.rule_id.as_str(), f.secret.as_str()))
-            .map(|v| (*v).clone());
+    for (f, slot) in findings.iter_mut().zip(slots) {
+        f.verification = Some(verdicts[slot].clone());
     }
     if args.only_live {
         findings.retain(|f| {

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::http::Response;
-use super::{Capabilities, Context, Provider, Revoked, failed, scopes_header, short};
+use super::{Capabilities, Context, Minted, Provider, Revoked, failed, scopes_header, short};
 use crate::finding::{Status, Verification};
 
 pub struct Slack;
@@ -75,6 +75,13 @@ pub fn is_refresh_token(secret: &str) -> bool {
 impl Provider for Slack {
     fn name(&self) -> &'static str {
         "slack"
+    }
+
+    /// Webhook URLs are checked again, host and path, before one is sent.
+    fn owns(&self, secret: &str) -> bool {
+        ["xox", "xapp-", "https://"]
+            .iter()
+            .any(|p| secret.starts_with(p))
     }
 
     fn capabilities(&self, secret: &str) -> Capabilities {
@@ -251,15 +258,6 @@ fn auth_revoke(cx: &Context, token: &str) -> Revoked {
     }
 }
 
-/// A freshly minted credential: the JSON handed to the sink, the secrets in it (for hashing), and a
-/// line that is safe to print.
-#[derive(Debug)]
-pub struct Minted {
-    pub payload: Value,
-    pub secrets: Vec<String>,
-    pub summary: String,
-}
-
 /// `oauth.v2.access` with `grant_type=refresh_token`: Slack retires the refresh token it is given
 /// and answers with a new access token, a new refresh token and `expires_in`.
 pub fn refresh(
@@ -283,7 +281,13 @@ pub fn refresh(
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    let expires_at = expires_in.map(rfc3339_in);
+    let expires_at = expires_in
+        .and_then(|s| {
+            time::OffsetDateTime::now_utc()
+                .unix_timestamp()
+                .checked_add(s)
+        })
+        .and_then(unix_rfc3339);
     Ok(Minted {
         payload: serde_json::json!({
             "provider": "slack",
@@ -316,14 +320,7 @@ pub fn rotate_config_token(cx: &Context, refresh_token: &str) -> anyhow::Result<
     let token = str_field(&v, "token")?;
     let new_refresh = str_field(&v, "refresh_token")?;
     let exp = v.get("exp").and_then(Value::as_i64);
-    let expires_at = exp.and_then(|e| {
-        time::OffsetDateTime::from_unix_timestamp(e)
-            .ok()
-            .and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
-    });
+    let expires_at = exp.and_then(unix_rfc3339);
     let team = v
         .get("team_id")
         .and_then(Value::as_str)
@@ -379,15 +376,23 @@ fn str_field(v: &Value, k: &str) -> anyhow::Result<String> {
         .ok_or_else(|| anyhow::anyhow!("Slack answer lacks `{k}`"))
 }
 
-fn rfc3339_in(secs: i64) -> String {
-    let t = time::OffsetDateTime::now_utc() + time::Duration::seconds(secs);
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+/// `None` for a time out of range: the number comes from the provider's answer.
+fn unix_rfc3339(secs: i64) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()?
+        .format(&time::format_description::well_known::Rfc3339)
+        .ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_out_of_range_are_left_out() {
+        assert_eq!(unix_rfc3339(1_900_000_000).unwrap(), "2030-03-17T17:46:40Z");
+        assert_eq!(unix_rfc3339(i64::MAX), None);
+    }
 
     #[test]
     fn kinds_by_shape() {

@@ -170,20 +170,11 @@ fn rule(f: &Finding) -> ReportingDescriptor {
         .help(help)
         .default_configuration(
             ReportingConfiguration::builder()
-                .level(json!(level_name(f.severity)))
+                .level(json!(level(f.severity)))
                 .build(),
         )
         .properties(properties)
         .build()
-}
-
-fn level_name(severity: Severity) -> &'static str {
-    match level(severity) {
-        ResultLevel::Error => "error",
-        ResultLevel::Warning => "warning",
-        ResultLevel::Note => "note",
-        ResultLevel::None => "none",
-    }
 }
 
 fn result(f: &Finding, rule_index: i64) -> SarifResult {
