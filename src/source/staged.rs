@@ -146,7 +146,16 @@ fn read_blob(
         Stats::add(&stats.skipped_large, 1);
         return Ok(None);
     }
-    let data = odb.read(oid)?.data().to_vec();
+    let data = match odb.read(oid) {
+        Ok(obj) => obj.data().to_vec(),
+        Err(e) => {
+            Stats::add(&stats.errors, 1);
+            scanner
+                .ui
+                .warn(format!("cannot read staged {path}: {}", e.message()));
+            return Ok(None);
+        }
+    };
     if is_binary(&data) {
         Stats::add(&stats.skipped_binary, 1);
         return Ok(None);
