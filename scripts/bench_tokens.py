@@ -11,85 +11,40 @@ character, counting sequences, placeholder words) are redrawn.
       prints N lines `KIND<TAB>assignment line` (used for the staged benchmark).
 """
 import argparse
+import importlib.util
 import os
 import random
 import secrets
-import string
 import sys
-import zlib
 
-UPPER = string.ascii_uppercase
-LOWER = string.ascii_lowercase
-DIGITS = string.digits
-ALNUM = DIGITS + UPPER + LOWER
-URLSAFE = ALNUM + "-_"
-HEX = "0123456789abcdef"
-B32 = UPPER + "234567"
-B62 = DIGITS + UPPER + LOWER
-BAD_WORDS = ("example", "your", "sample", "dummy", "placeholder", "redacted", "changeme",
-             "0123456789", "123456789", "abcdefghij", "test", "fake", "xxxx")
+# The token makers are fake-token.py's (the same generator the fixtures use): one definition of each
+# format, its checksum and the placeholder patterns to avoid.
+_spec = importlib.util.spec_from_file_location(
+    "fake_token", os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake-token.py"))
+ft = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(ft)
 
-
-def rnd(alphabet, n):
-    return "".join(secrets.choice(alphabet) for _ in range(n))
-
-
-def base62(n, width):
-    out = ""
-    while n:
-        out = B62[n % 62] + out
-        n //= 62
-    return out.rjust(width, "0")
-
-
-def crc_token(prefix):
-    body = rnd(ALNUM, 30)
-    return f"{prefix}_{body}{base62(zlib.crc32(body.encode()), 6)}"
-
-
-def plausible(tok):
-    low = tok.lower()
-    if any(w in low for w in BAD_WORDS):
-        return False
-    run = 1
-    for a, b in zip(tok, tok[1:]):
-        run = run + 1 if a == b and a.isalnum() else 1
-        if run >= 6:
-            return False
-    return True
-
-
-# kind -> (token maker, line template). `{t}` is the token; AWS also gets `{s}`, its secret key.
+# kind -> (fake-token.py kind, line template). `{t}` is the token; AWS also gets `{s}`, its secret key.
 KINDS = {
-    "slack-bot": (lambda: f"xoxb-{rnd(DIGITS[1:], 1)}{rnd(DIGITS, 10)}-{rnd(DIGITS[1:], 1)}{rnd(DIGITS, 12)}-{rnd(ALNUM, 24)}",
-                  'SLACK_BOT_TOKEN = "{t}"'),
-    "slack-webhook": (lambda: f"https://hooks.slack.com/services/T{rnd(UPPER + DIGITS, 10)}/B{rnd(UPPER + DIGITS, 10)}/{rnd(ALNUM, 24)}",
-                      'notify_url: "{t}"'),
-    "github-pat": (lambda: crc_token("ghp"), 'GITHUB_TOKEN={t}'),
-    "gitlab-pat": (lambda: "glpat-" + rnd(ALNUM, 20), 'gitlab_token = "{t}"'),
-    "aws-key-pair": (lambda: "AKIA" + rnd(B32, 16),
-                     'aws_access_key_id = "{t}"\naws_secret_access_key = "{s}"'),
-    "stripe-live": (lambda: "sk_live_" + rnd(ALNUM, 99), 'stripe.api_key = "{t}"'),
-    "openai": (lambda: "sk-proj-" + rnd(URLSAFE, 74) + "T3BlbkFJ" + rnd(URLSAFE, 74), 'OPENAI_API_KEY="{t}"'),
-    "anthropic": (lambda: "sk-ant-api03-" + rnd(URLSAFE, 93) + "AA", 'ANTHROPIC_API_KEY="{t}"'),
-    "npm": (lambda: crc_token("npm"), '//registry.npmjs.org/:_authToken={t}'),
-    "sendgrid": (lambda: f"SG.{rnd(URLSAFE, 22)}.{rnd(URLSAFE, 43)}", 'SENDGRID_API_KEY = "{t}"'),
-    "google-api": (lambda: "AIza" + rnd(URLSAFE, 35), 'google_maps_key: "{t}"'),
+    "slack-bot": ("slack-bot", 'SLACK_BOT_TOKEN = "{t}"'),
+    "slack-webhook": ("slack-webhook", 'notify_url: "{t}"'),
+    "github-pat": ("github-pat", 'GITHUB_TOKEN={t}'),
+    "gitlab-pat": ("gitlab-pat", 'gitlab_token = "{t}"'),
+    "aws-key-pair": ("aws-key-id", 'aws_access_key_id = "{t}"\naws_secret_access_key = "{s}"'),
+    "stripe-live": ("stripe-secret", 'stripe.api_key = "{t}"'),
+    "openai": ("openai-project", 'OPENAI_API_KEY="{t}"'),
+    "anthropic": ("anthropic-api", 'ANTHROPIC_API_KEY="{t}"'),
+    "npm": ("npm", '//registry.npmjs.org/:_authToken={t}'),
+    "sendgrid": ("sendgrid", 'SENDGRID_API_KEY = "{t}"'),
+    "google-api": ("google-api-key", 'google_maps_key: "{t}"'),
 }
 
 
 def draw(kind):
-    make, template = KINDS[kind]
-    while True:
-        tok = make()
-        if not plausible(tok):
-            continue
-        sec = ""
-        if kind == "aws-key-pair":
-            sec = rnd(ALNUM + "/+", 40)
-            if not plausible(sec):
-                continue
-        return tok, template.format(t=tok, s=sec)
+    maker, template = KINDS[kind]
+    tok = ft.make(maker)
+    sec = ft.make("aws-secret") if kind == "aws-key-pair" else ""
+    return tok, template.format(t=tok, s=sec)
 
 
 TEXT_EXT = {".rs", ".php", ".c", ".h", ".py", ".js", ".ts", ".md", ".txt", ".toml", ".yml", ".yaml",
