@@ -462,22 +462,36 @@ fn scan_blob(
     scanner: &Scanner,
     max: u64,
 ) -> Result<Vec<Finding>, git2::Error> {
+    let found = read_blob(repo, site.oid, max, &scanner.stats, |data| {
+        scanner.findings_in(data, &site.path, None)
+    })?;
+    Ok(found.unwrap_or_default())
+}
+
+/// Hands a blob's contents to `use_data`, unless it is over `max` bytes (checked from the object
+/// header, so it is never inflated) or binary; both are counted as skipped, and what is read is
+/// counted as scanned.
+pub fn read_blob<T>(
+    repo: &Repository,
+    oid: Oid,
+    max: u64,
+    stats: &Stats,
+    use_data: impl FnOnce(&[u8]) -> T,
+) -> Result<Option<T>, git2::Error> {
     let odb = repo.odb()?;
-    // The header is cheap even for a deltified object; a blob over the limit is never inflated.
-    let (size, _) = odb.read_header(site.oid)?;
+    let (size, _) = odb.read_header(oid)?;
     if size as u64 > max {
-        Stats::add(&scanner.stats.skipped_large, 1);
-        return Ok(Vec::new());
+        Stats::add(&stats.skipped_large, 1);
+        return Ok(None);
     }
-    let obj = odb.read(site.oid)?;
-    let data = obj.data();
-    if is_binary(data) {
-        Stats::add(&scanner.stats.skipped_binary, 1);
-        return Ok(Vec::new());
+    let obj = odb.read(oid)?;
+    if is_binary(obj.data()) {
+        Stats::add(&stats.skipped_binary, 1);
+        return Ok(None);
     }
-    Stats::add(&scanner.stats.files, 1);
-    Stats::add(&scanner.stats.bytes, data.len() as u64);
-    Ok(scanner.findings_in(data, &site.path, None))
+    Stats::add(&stats.files, 1);
+    Stats::add(&stats.bytes, obj.data().len() as u64);
+    Ok(Some(use_data(obj.data())))
 }
 
 /// Gives each finding its commit, and keeps one finding per (rule, path, secret): the one from the

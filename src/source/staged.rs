@@ -12,7 +12,6 @@ use anyhow::{Context, Result, bail};
 use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, Oid, Patch, Repository};
 
 use crate::cli::ScanArgs;
-use crate::engine::is_binary;
 use crate::finding::Finding;
 use crate::scan::Scanner;
 use crate::source::history;
@@ -69,7 +68,7 @@ pub fn scan(scanner: &Scanner, args: &ScanArgs) -> Result<Vec<Finding>> {
             Stats::add(&scanner.stats.skipped_allowlisted, 1);
             continue;
         }
-        if let Some(data) = read_blob(&repo, file.id(), &path, scanner, args.max_file_size)? {
+        if let Some(data) = read_blob(&repo, file.id(), &path, scanner, args.max_file_size) {
             out.extend(
                 scanner
                     .findings_in(&data, &path, None)
@@ -123,44 +122,22 @@ fn on_added_line(f: &Finding, added: &AddedLines) -> bool {
     }
 }
 
+/// The staged blob's contents; an unreadable one is reported and skipped (the scan is then partial).
 fn read_blob(
     repo: &Repository,
     oid: Oid,
     path: &str,
     scanner: &Scanner,
     max: u64,
-) -> Result<Option<Vec<u8>>> {
-    let stats = &scanner.stats;
-    let odb = repo.odb()?;
-    let (size, _) = match odb.read_header(oid) {
-        Ok(h) => h,
+) -> Option<Vec<u8>> {
+    match super::history::read_blob(repo, oid, max, &scanner.stats, <[u8]>::to_vec) {
+        Ok(data) => data,
         Err(e) => {
-            Stats::add(&stats.errors, 1);
+            Stats::add(&scanner.stats.errors, 1);
             scanner
                 .ui
                 .warn(format!("cannot read staged {path}: {}", e.message()));
-            return Ok(None);
+            None
         }
-    };
-    if size as u64 > max {
-        Stats::add(&stats.skipped_large, 1);
-        return Ok(None);
     }
-    let data = match odb.read(oid) {
-        Ok(obj) => obj.data().to_vec(),
-        Err(e) => {
-            Stats::add(&stats.errors, 1);
-            scanner
-                .ui
-                .warn(format!("cannot read staged {path}: {}", e.message()));
-            return Ok(None);
-        }
-    };
-    if is_binary(&data) {
-        Stats::add(&stats.skipped_binary, 1);
-        return Ok(None);
-    }
-    Stats::add(&stats.files, 1);
-    Stats::add(&stats.bytes, data.len() as u64);
-    Ok(Some(data))
 }
