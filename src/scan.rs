@@ -202,7 +202,8 @@ pub fn run(args: &ScanArgs) -> Result<bool> {
     } = collect(args)?;
     write_report(args, &findings, &summary)?;
     if !args.quiet {
-        eprintln!("{}", summary_line(&summary, args.max_file_size));
+        let unit = if args.history { "blobs" } else { "files" };
+        eprintln!("{}", summary_line(&summary, unit, args.max_file_size));
     }
     crate::action::after_scan(args, &config, &findings)?;
     if summary.partial {
@@ -255,9 +256,10 @@ fn ignore_broken_pipe(e: std::io::Error) -> std::io::Result<()> {
     }
 }
 
-pub fn summary_line(s: &Summary, max_file_size: u64) -> String {
+/// The one-line summary on stderr; `unit` names what was scanned (files, or blobs for history).
+pub fn summary_line(s: &Summary, unit: &str, max_file_size: u64) -> String {
     let mut line = format!(
-        "{} finding{} ({} distinct secret{}) in {} files, {} in {:.2}s",
+        "{} finding{} ({} distinct secret{}) in {} {unit}, {} in {:.2}s",
         s.findings,
         if s.findings == 1 { "" } else { "s" },
         s.secrets,
