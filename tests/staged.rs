@@ -2,10 +2,24 @@
 
 mod gitfix;
 
-use gitfix::{Repo, keysweep_json, sites, slack_token};
+use gitfix::{Repo, keysweep_json, keysweep_json_env, sites, slack_token};
 
+/// Scans the staged change twice: as usual (git lists the changes) and with no git on PATH (libgit2
+/// reads the index), and insists both give the same report.
 fn staged(repo: &Repo) -> (i32, serde_json::Value, String) {
-    keysweep_json(&repo.dir, &["scan", "--staged", "."])
+    let with_git = keysweep_json(&repo.dir, &["scan", "--staged", "."]);
+    let no_bin = tempfile::tempdir().unwrap();
+    let (code, report, stderr) = keysweep_json_env(
+        &repo.dir,
+        &["scan", "--staged", "."],
+        &[("PATH", no_bin.path().as_os_str())],
+    );
+    assert_eq!(code, with_git.0, "exit codes differ without git: {stderr}");
+    assert_eq!(
+        report["findings"], with_git.1["findings"],
+        "findings differ without git: {stderr}"
+    );
+    with_git
 }
 
 fn at(file: &str, line: u64) -> Vec<(String, Option<String>, u64)> {

@@ -165,9 +165,19 @@ impl Repo {
 
 /// Runs keysweep with `args` in `dir`; returns (exit code, parsed JSON report, stderr).
 pub fn keysweep_json(dir: &Path, args: &[&str]) -> (i32, Value, String) {
+    keysweep_json_env(dir, args, &[])
+}
+
+/// As [`keysweep_json`], with extra environment variables for the binary.
+pub fn keysweep_json_env(
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> (i32, Value, String) {
     let out = Command::cargo_bin("keysweep")
         .unwrap()
         .current_dir(dir)
+        .envs(env.iter().copied())
         .args(args)
         .args(["--format", "json"])
         .output()
