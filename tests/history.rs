@@ -251,17 +251,7 @@ fn bare_repository_and_linked_worktree() {
     let mut r = Repo::new();
     r.write("k.txt", format!("{}\n", slack_token()));
     let c = r.commit("k");
-    let bare = r.sibling("bare.git");
-    git_in(
-        r.dir.parent().unwrap(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            r.dir.to_str().unwrap(),
-            bare.to_str().unwrap(),
-        ],
-    );
+    let bare = r.bare_clone("bare.git");
     let (code, rep, _) = keysweep_json(&bare, &["scan", "--history", "."]);
     assert_eq!(code, 1);
     assert_eq!(sites(&rep), one("k.txt", &c, 1));

@@ -140,17 +140,7 @@ fn staged_needs_an_index() {
     let mut r = Repo::new();
     r.write("a", "a\n");
     r.commit("a");
-    let bare = r.sibling("b.git");
-    gitfix::git_in(
-        r.dir.parent().unwrap(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            r.dir.to_str().unwrap(),
-            bare.to_str().unwrap(),
-        ],
-    );
+    let bare = r.bare_clone("b.git");
     let (code, _, err) = keysweep_json(&bare, &["scan", "--staged", "."]);
     assert_eq!(code, 2);
     assert!(err.contains("bare"), "{err}");

@@ -143,6 +143,20 @@ mod tests {
         })
     }
 
+    /// A `started` entry with no end: a run that died mid-rotation.
+    fn journal_started(journal: &std::path::Path, sha: &str) {
+        Journal::open(journal)
+            .unwrap()
+            .record(&Entry::new(
+                "rotate",
+                "started",
+                "gitlab",
+                "gitlab-pat",
+                sha,
+            ))
+            .unwrap();
+    }
+
     #[test]
     fn an_interrupted_rotation_with_a_saved_secret_is_not_retried() {
         let dir = tempfile::tempdir().unwrap();
@@ -151,16 +165,7 @@ mod tests {
         let sha = sha256_hex(old.as_bytes());
         let tag = format!("gitlab-{}", &sha[..12]);
         // A run that minted, saved the recovery file, and died before delivering.
-        Journal::open(&journal_path)
-            .unwrap()
-            .record(&Entry::new(
-                "rotate",
-                "started",
-                "gitlab",
-                "gitlab-pat",
-                &sha,
-            ))
-            .unwrap();
+        journal_started(&journal_path, &sha);
         let saved = sink::write_recovery(
             &sink::recovery_dir(&journal_path),
             &tag,
@@ -193,16 +198,7 @@ mod tests {
 
         // Interrupted before anything was saved: the rotation is tried again.
         let other = ["glpat-", "Nf6rTy2KsW8pQz3LxVb7"].concat();
-        Journal::open(&journal_path)
-            .unwrap()
-            .record(&Entry::new(
-                "rotate",
-                "started",
-                "gitlab",
-                "gitlab-pat",
-                &sha256_hex(other.as_bytes()),
-            ))
-            .unwrap();
+        journal_started(&journal_path, &sha256_hex(other.as_bytes()));
         let mut out = Vec::new();
         rotate_one(
             &journal_path,

@@ -113,6 +113,22 @@ impl Repo {
         self.dir.parent().unwrap().join(name)
     }
 
+    /// A bare clone of this repository next to it, named `name`.
+    pub fn bare_clone(&self, name: &str) -> PathBuf {
+        let bare = self.sibling(name);
+        git_in(
+            self.dir.parent().unwrap(),
+            &[
+                "clone",
+                "-q",
+                "--bare",
+                self.dir.to_str().unwrap(),
+                bare.to_str().unwrap(),
+            ],
+        );
+        bare
+    }
+
     pub fn git(&self, args: &[&str]) -> String {
         git_in(&self.dir, args)
     }
