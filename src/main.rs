@@ -3,12 +3,15 @@
 //! `main` only parses the command line, runs the command and maps the outcome to an exit code:
 //! 0 nothing found, 1 findings, 2 error.
 
+mod cli;
+mod commands;
+mod ui;
+
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use keysweep::cli::{Cli, Command};
-use keysweep::{action, baseline, hook, rules_cmd, scan};
+use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     install_panic_hook();
@@ -24,7 +27,10 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::from(1),
         Ok(false) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("keysweep: error: {e:#}");
+            eprintln!(
+                "keysweep: error: {}",
+                keysweep_core::text::escape(&format!("{e:#}"))
+            );
             ExitCode::from(2)
         }
     }
@@ -33,12 +39,12 @@ fn main() -> ExitCode {
 /// Ok(true) when something was reported (exit 1).
 fn run(cli: Cli) -> anyhow::Result<bool> {
     match cli.command {
-        Command::Scan(args) => scan::run(&args),
-        Command::Baseline(args) => baseline::run(&args),
-        Command::Rules(cmd) => rules_cmd::run(cmd),
-        Command::Revoke(args) => action::revoke_command(&args),
-        Command::Rotate(args) => action::rotate_command(&args),
-        Command::InstallHook(args) => hook::install(&args).map(|()| false),
+        Command::Scan(args) => commands::scan::run(&args),
+        Command::Baseline(args) => commands::baseline::run(&args),
+        Command::Rules(cmd) => commands::rules::run(cmd),
+        Command::Revoke(args) => commands::revoke::run(&args),
+        Command::Rotate(args) => commands::rotate::run(&args),
+        Command::InstallHook(args) => commands::install_hook::run(&args).map(|()| false),
     }
 }
 

@@ -186,7 +186,7 @@ fn new_secret_is_reported_and_fails() {
 fn malformed_or_missing_baseline_is_an_error() {
     let r = repo();
     for (content, expect) in [
-        ("{not json", "invalid baseline"),
+        ("{not json", "not a keysweep baseline"),
         (r#"{"version":9,"entries":[]}"#, "unsupported version 9"),
         (
             r#"{"version":1,"entries":[{"path":"a","rule_id":"r","secret_sha256":"xoxb"}]}"#,

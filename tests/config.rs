@@ -112,10 +112,7 @@ fn disable_turns_rules_off() {
     );
     fails(
         dir.path(),
-        &[
-            ".keysweep.toml:2:",
-            "`disable` names unknown rule `no-such-rule`",
-        ],
+        &[".keysweep.toml:2:", "`disable` names an unknown rule"],
     );
 }
 
@@ -180,9 +177,9 @@ fn explicit_config_wins_over_discovery() {
 fn bad_toml_names_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "keysweep.toml", "disable = [\n\n[allowlist\n");
-    fails(dir.path(), &["keysweep.toml", "line 3"]);
+    fails(dir.path(), &["keysweep.toml:3:"]);
     write(dir.path(), "keysweep.toml", "extend_default = \"yes\"\n");
-    fails(dir.path(), &["keysweep.toml", "line 1", "extend_default"]);
+    fails(dir.path(), &["keysweep.toml:1:"]);
 }
 
 fn rule_with(field_lines: &str) -> String {
@@ -202,7 +199,7 @@ fn bad_rules_name_file_line_rule_and_field() {
         ),
         (
             format!("regex = '''acme_live_[b-z2-8]{{28}}'''\nvalidator = \"luhn\"\nkeywords = [\"acme_live_\"]\nexamples = [\"{ex}\"]\n"),
-            vec![":7:", "rule `acme-live-key`", "field `validator`", "luhn"],
+            vec![":7:", "rule `acme-live-key`", "field `validator`", "unknown validator"],
         ),
         (
             "regex = '''acme_live_[b-z2-8]{28}'''\nkeywords = [\"a\"]\nexamples = [\"x\"]\n".to_string(),

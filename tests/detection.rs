@@ -63,7 +63,7 @@ fn every_rule_is_planted_in_the_fixtures() {
         .iter()
         .map(|e| e["rule_id"].as_str().unwrap())
         .collect();
-    let pack = keysweep::rules::default_rules().unwrap();
+    let pack = keysweep_core::rules::default_rules().unwrap();
     let unplanted: Vec<&str> = pack
         .iter()
         .map(|r| r.id.as_str())

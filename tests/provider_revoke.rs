@@ -84,7 +84,7 @@ fn dry_run_then_yes_then_rerun() {
             .count(),
         2
     );
-    assert!(journal.contains(&keysweep::finding::sha256_hex(a.as_bytes())));
+    assert!(journal.contains(&keysweep_core::finding::sha256_hex(a.as_bytes())));
     assert_no_secrets(&[&a, &b, &dead], &[&out, &err, &journal]);
     #[cfg(unix)]
     {
@@ -126,7 +126,7 @@ fn an_interrupted_revocation_is_resumed_after_verifying_again() {
     let env = Env::new();
     let a = slack_bot();
     env.write("a.env", &format!("A={a}\n"));
-    let sha = keysweep::finding::sha256_hex(a.as_bytes());
+    let sha = keysweep_core::finding::sha256_hex(a.as_bytes());
     std::fs::create_dir_all(env.journal.parent().unwrap()).unwrap();
     std::fs::write(
         &env.journal,

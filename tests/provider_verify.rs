@@ -41,7 +41,9 @@ fn slack_tokens_are_verified_once_each_with_identity_and_scopes() {
     assert_eq!(st.len(), 4);
     let by_status = |s: &str| st.iter().filter(|(_, x, _)| x == s).count();
     assert_eq!(by_status("live"), 2);
-    assert_eq!(by_status("dead"), 2);
+    // Slack tells a revoked token (`token_revoked`) from one it never issued (`invalid_auth`).
+    assert_eq!(by_status("revoked"), 1);
+    assert_eq!(by_status("invalid"), 1);
     let live_v = &st.iter().find(|(_, s, _)| s == "live").unwrap().2;
     assert_eq!(live_v["scopes"], json!(["chat:write", "channels:read"]));
     assert!(live_v["identity"].as_str().unwrap().contains("T0ACME"));
@@ -202,7 +204,7 @@ fn slack_webhooks_are_probed_with_a_body_that_cannot_post() {
     assert_eq!(code, 1, "{err}");
     let mut st: Vec<String> = statuses(&out).into_iter().map(|(_, s, _)| s).collect();
     st.sort();
-    assert_eq!(st, ["dead", "live"]);
+    assert_eq!(st, ["invalid", "live"]);
     let paths: Vec<String> = fake.requests().iter().map(|r| r.path.clone()).collect();
     assert_eq!(paths.len(), 2);
     assert!(
@@ -250,7 +252,7 @@ fn github_user_and_installation_tokens() {
     assert_eq!(pat_v["expires_at"], "2031-05-01T10:00:00Z");
     assert!(
         st.iter()
-            .any(|(_, s, v)| s == "dead" && v["detail"] == "Bad credentials")
+            .any(|(_, s, v)| s == "invalid" && v["detail"] == "Bad credentials")
     );
     assert!(
         st.iter()
@@ -278,7 +280,8 @@ fn github_pat_without_expiry_header_never_expires() {
         Fake::start(|_| Reply::json(200, json!({"login": "octo"})).header("x-oauth-scopes", ""));
     let (out, _, _) = run(env.scan(&[("github", &fake)], &[]));
     let v = &statuses(&out)[0].2;
-    assert_eq!(v["expires_at"], "never");
+    assert_eq!(v["never_expires"], true);
+    assert!(v.get("expires_at").is_none(), "{v}");
     assert_eq!(v["scopes"], json!([]));
 }
 
@@ -313,13 +316,14 @@ fn gitlab_self_endpoint_reads_active_and_revoked() {
     assert_eq!(live_v["expires_at"], "2031-01-01");
     assert_eq!(live_v["scopes"], json!(["api"]));
     assert!(live_v["identity"].as_str().unwrap().contains("99"));
-    let dead: Vec<&str> = st
+    let dead: Vec<(&str, &str)> = st
         .iter()
-        .filter(|(_, s, _)| s == "dead")
-        .map(|(_, _, v)| v["detail"].as_str().unwrap())
+        .filter(|(_, s, _)| s != "live")
+        .map(|(_, s, v)| (s.as_str(), v["detail"].as_str().unwrap()))
         .collect();
     assert_eq!(dead.len(), 2);
-    assert!(dead.contains(&"revoked") && dead.contains(&"401 Unauthorized"));
+    assert!(dead.contains(&("revoked", "revoked")), "{dead:?}");
+    assert!(dead.contains(&("invalid", "401 Unauthorized")), "{dead:?}");
     assert_no_secrets(&[&live, &revoked, &bad], &[&out, &err]);
 }
 
@@ -405,7 +409,7 @@ fn expired_slack_tokens_are_dead_and_unknown_codes_stay_unknown() {
     let st = statuses(&out);
     assert!(
         st.iter()
-            .any(|(_, s, v)| s == "dead" && v["detail"] == "token_expired"),
+            .any(|(_, s, v)| s == "expired" && v["detail"] == "token_expired"),
         "{out}"
     );
     assert!(

@@ -2,8 +2,8 @@
 //! the pack is as broad as promised, and every rule file passes `keysweep rules check`.
 
 use assert_cmd::Command;
-use keysweep::engine::{self, Allowlist, Engine};
-use keysweep::rules;
+use keysweep_core::engine::{self, Allowlist, Engine};
+use keysweep_core::rules;
 
 #[test]
 fn every_example_matches_on_the_full_pack() {

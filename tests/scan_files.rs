@@ -87,7 +87,7 @@ fn binary_and_oversized_files_are_skipped_and_counted() {
         .assert()
         .code(0)
         .stderr(
-            predicate::str::contains("1 binary").and(predicate::str::contains("1 over 1.0 KiB")),
+            predicate::str::contains("1 binary").and(predicate::str::contains("1 over 1.00 KiB")),
         );
 }
 

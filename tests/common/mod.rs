@@ -209,7 +209,7 @@ pub fn pick(alphabet: &[u8], n: usize) -> String {
 
 /// True when `s` avoids the engine's placeholder filters (so a random token is reported).
 fn clean(s: &str) -> bool {
-    !keysweep::engine::filters::is_placeholder(s)
+    !keysweep_core::engine::filters::is_placeholder(s)
 }
 
 fn fresh(f: impl Fn() -> String) -> String {
@@ -263,8 +263,10 @@ pub fn slack_webhook() -> String {
 pub fn github(prefix: &str) -> String {
     fresh(|| {
         let random = pick(ALNUM, 30);
-        let check =
-            keysweep::rules::validate::base62(u64::from(crc32fast::hash(random.as_bytes())), 6);
+        let check = keysweep_core::rules::validate::base62(
+            u64::from(crc32fast::hash(random.as_bytes())),
+            6,
+        );
         format!("{prefix}_{random}{}", String::from_utf8(check).unwrap())
     })
 }

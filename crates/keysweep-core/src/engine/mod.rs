@@ -1,0 +1,470 @@
+//! The matching engine: one Aho-Corasick pass over all rules' keywords finds candidate positions, and a
+//! rule's regex runs only on bounded windows around its own keywords. Candidates then pass the offline
+//! checks (entropy, validators, placeholders, allowlists) before they become matches.
+
+pub mod filters;
+pub mod lines;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+
+use crate::error::{Error, Result};
+use crate::rules::Rule;
+pub use filters::Allowlist;
+pub use lines::Located;
+
+/// Bytes a window may grow past its nominal edge so it never ends inside a token: a regex sees the
+/// haystack's edge as a word boundary, which would otherwise let a cut-off token match.
+const MAX_EDGE_EXTENSION: usize = 4096;
+
+/// Leading bytes inspected to decide that a blob is binary.
+const BINARY_SNIFF: usize = 8192;
+
+/// A confirmed secret in a byte buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    pub rule: usize,
+    /// Byte span of the secret.
+    pub start: usize,
+    pub end: usize,
+    pub secret: String,
+    pub pair: Option<String>,
+    /// Byte span of the companion secret, so it is not reported again on its own.
+    pub pair_span: Option<(usize, usize)>,
+}
+
+pub struct Engine {
+    rules: Vec<Rule>,
+    prefilter: AhoCorasick,
+    /// For each prefilter pattern, the rules that use it as a keyword.
+    pattern_rules: Vec<Vec<usize>>,
+    allow: Allowlist,
+}
+
+impl Engine {
+    pub fn new(rules: Vec<Rule>, allow: Allowlist) -> Result<Engine> {
+        let mut patterns: Vec<String> = Vec::new();
+        let mut pattern_rules: Vec<Vec<usize>> = Vec::new();
+        for (ri, rule) in rules.iter().enumerate() {
+            for kw in &rule.keywords {
+                let kw = kw.to_ascii_lowercase();
+                match patterns.iter().position(|p| *p == kw) {
+                    Some(pi) => {
+                        if !pattern_rules[pi].contains(&ri) {
+                            pattern_rules[pi].push(ri);
+                        }
+                    }
+                    None => {
+                        patterns.push(kw);
+                        pattern_rules.push(vec![ri]);
+                    }
+                }
+            }
+        }
+        // Standard semantics so overlapping iteration reports every keyword, including keywords that
+        // are prefixes of one another (`xox` and `xoxb-`). A DFA always: past 100 patterns the crate
+        // would otherwise pick an NFA, which halves throughput on the one pass that sees every byte.
+        let prefilter = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&patterns)
+            .map_err(|e| Error::Usage(format!("cannot build the keyword prefilter: {e}")))?;
+        Ok(Engine {
+            rules,
+            prefilter,
+            pattern_rules,
+            allow,
+        })
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Every secret in `data`, sorted by position, after all offline checks and with nested or
+    /// duplicate matches of different rules reduced to the most specific one.
+    pub fn find(&self, data: &[u8]) -> Vec<Match> {
+        let windows = self.windows(data);
+        if windows.is_empty() {
+            return Vec::new();
+        }
+        let mut found: Vec<Match> = Vec::new();
+        for (ri, start, end) in windows {
+            let rule = &self.rules[ri];
+            let hay = &data[start..end];
+            let group = rule.regex.secret_group();
+            for caps in rule.regex.get().captures_iter(hay) {
+                let Some(m) = caps.get(group) else {
+                    continue;
+                };
+                let (s, e) = (start + m.start(), start + m.end());
+                if let Some(hit) = self.confirm(ri, data, s, e) {
+                    found.push(hit);
+                }
+            }
+        }
+        reduce_overlaps(&mut found, &self.rules);
+        found
+    }
+
+    /// Finds and locates in one go, dropping matches allowed inline with `keysweep:allow`.
+    pub fn scan(&self, data: &[u8]) -> Vec<Located> {
+        let found = self.find(data);
+        if found.is_empty() {
+            return Vec::new();
+        }
+        lines::locate(data, found)
+    }
+
+    /// Merged `(rule, start, end)` windows around keyword hits.
+    fn windows(&self, data: &[u8]) -> Vec<(usize, usize, usize)> {
+        let mut raw: Vec<(usize, usize, usize)> = Vec::new();
+        for hit in self.prefilter.find_overlapping_iter(data) {
+            for &ri in &self.pattern_rules[hit.pattern().as_usize()] {
+                let rule = &self.rules[ri];
+                let start = hit.start().saturating_sub(rule.lookbehind);
+                let end = (hit.end() + rule.window).min(data.len());
+                raw.push((ri, start, end));
+            }
+        }
+        if raw.is_empty() {
+            return raw;
+        }
+        raw.sort_unstable();
+        let mut merged: Vec<(usize, usize, usize)> = Vec::with_capacity(raw.len());
+        for (ri, s, e) in raw {
+            match merged.last_mut() {
+                Some((mr, _, me)) if *mr == ri && s <= *me => *me = (*me).max(e),
+                _ => merged.push((ri, s, e)),
+            }
+        }
+        // Growing the edges can make neighbours overlap; merge once more so that no two windows of a
+        // rule share bytes and no match is found twice.
+        let mut out: Vec<(usize, usize, usize)> = Vec::with_capacity(merged.len());
+        for (ri, s, e) in merged {
+            let (s, e) = (extend_back(data, s), extend_forward(data, e));
+            match out.last_mut() {
+                Some((mr, _, me)) if *mr == ri && s <= *me => *me = (*me).max(e),
+                _ => out.push((ri, s, e)),
+            }
+        }
+        out
+    }
+
+    fn confirm(&self, ri: usize, data: &[u8], s: usize, e: usize) -> Option<Match> {
+        let rule = &self.rules[ri];
+        let raw = &data[s..e];
+        if let Some(min) = rule.min_entropy
+            && filters::entropy(raw) < min
+        {
+            return None;
+        }
+        if let Some(v) = rule.validator
+            && !v.check(raw)
+        {
+            return None;
+        }
+        let secret = String::from_utf8_lossy(raw).into_owned();
+        if filters::is_placeholder(&secret) || filters::is_template(data, s, e) {
+            return None;
+        }
+        if self.allow.allows_secret(&secret) {
+            return None;
+        }
+        let (pair, pair_span) = match &rule.pair {
+            None => (None, None),
+            Some(p) => match filters::find_pair(p, data, s, e) {
+                Some((ps, pe, text)) => (Some(text), Some((ps, pe))),
+                None if p.required => return None,
+                None => (None, None),
+            },
+        };
+        Some(Match {
+            rule: ri,
+            start: s,
+            end: e,
+            secret,
+            pair,
+            pair_span,
+        })
+    }
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/' | b'+' | b'=')
+}
+
+fn extend_back(data: &[u8], mut i: usize) -> usize {
+    let floor = i.saturating_sub(MAX_EDGE_EXTENSION);
+    while i > floor && is_token_byte(data[i - 1]) {
+        i -= 1;
+    }
+    i
+}
+
+fn extend_forward(data: &[u8], mut i: usize) -> usize {
+    let ceil = (i + MAX_EDGE_EXTENSION).min(data.len());
+    while i < ceil && is_token_byte(data[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// Keeps, among matches whose spans nest or coincide, only the outermost; of equal spans the most
+/// severe, then the one with a companion secret, then the earlier rule. A rotating Slack token
+/// `xoxe.xoxb-…` is then one finding, not also a bare `xoxb-` one, and an AWS key id paired with its
+/// secret is not also reported alone. A match lying within a kept match's companion is part of that
+/// finding already (an AWS secret key that another rule also matched by its variable name).
+fn reduce_overlaps(found: &mut Vec<Match>, rules: &[Rule]) {
+    if found.len() < 2 {
+        found.sort_by_key(|m| (m.start, m.end));
+        return;
+    }
+    let rank = |m: &Match| {
+        (
+            std::cmp::Reverse(rules[m.rule].severity),
+            m.pair.is_none(),
+            m.rule,
+        )
+    };
+    found.sort_by(|a, b| {
+        a.start
+            .cmp(&b.start)
+            .then(b.end.cmp(&a.end))
+            .then_with(|| rank(a).cmp(&rank(b)))
+    });
+    let mut kept: Vec<Match> = Vec::with_capacity(found.len());
+    let mut reach = 0usize; // furthest end among kept matches
+    for m in found.drain(..) {
+        if !kept.is_empty()
+            && m.end <= reach
+            && kept
+                .iter()
+                .rev()
+                .any(|k| k.start <= m.start && m.end <= k.end)
+        {
+            continue;
+        }
+        reach = reach.max(m.end);
+        kept.push(m);
+    }
+    let companions: Vec<(usize, usize)> = kept.iter().filter_map(|m| m.pair_span).collect();
+    if !companions.is_empty() {
+        kept.retain(|m| !companions.iter().any(|&(s, e)| s <= m.start && m.end <= e));
+    }
+    *found = kept;
+}
+
+/// Runs a rule's examples on an engine of that rule alone: each example must produce a finding, each
+/// negative example none. The error names the rule, its file and the failing example (examples are
+/// fake by construction, so showing them is safe).
+pub fn check_examples(rule: &Rule) -> Result<()> {
+    let engine = Engine::new(vec![rule.clone()], Allowlist::default())?;
+    check_examples_with(&engine, rule)
+}
+
+/// As [`check_examples`], on a given engine: with the full pack this also proves that no other rule
+/// shadows this one.
+pub fn check_examples_with(engine: &Engine, rule: &Rule) -> Result<()> {
+    let err = |field: &'static str, msg: String| Error::Rule {
+        origin: rule.origin.clone(),
+        id: rule.id.clone(),
+        field: Some(field),
+        msg,
+    };
+    if rule.examples.is_empty() {
+        return Err(err(
+            "examples",
+            "is missing: the rule has no examples".into(),
+        ));
+    }
+    rule.regex
+        .force()
+        .map_err(|_| err("regex", "does not compile (too large)".into()))?;
+    if let Some(p) = &rule.pair {
+        p.regex
+            .force()
+            .map_err(|_| err("pair.regex", "does not compile (too large)".into()))?;
+    }
+    if let Some(s) = &rule.shape {
+        s.force()
+            .map_err(|_| err("shape", "does not compile (too large)".into()))?;
+    }
+    let fires = |text: &str| {
+        engine
+            .scan(text.as_bytes())
+            .iter()
+            .any(|l| engine.rules[l.m.rule].id == rule.id)
+    };
+    for ex in &rule.examples {
+        if !fires(ex) {
+            return Err(err("examples", format!("example does not match: {ex:?}")));
+        }
+    }
+    for ex in &rule.negative_examples {
+        if fires(ex) {
+            return Err(err(
+                "negative_examples",
+                format!("negative example matches: {ex:?}"),
+            ));
+        }
+    }
+    // What reaches a provider must pass the rule's own shape check.
+    for m in rule
+        .examples
+        .iter()
+        .flat_map(|ex| engine.find(ex.as_bytes()))
+    {
+        if engine.rules[m.rule].id == rule.id && !rule.accepts(&m.secret) {
+            return Err(err(
+                "shape",
+                "an example's secret does not have the rule's shape on its own".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// True when the first bytes hold a NUL: text formats never do.
+pub fn is_binary(data: &[u8]) -> bool {
+    memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF)]).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::parse_rule_file;
+
+    fn engine(toml: &str) -> Engine {
+        Engine::new(parse_rule_file(toml, "test").unwrap(), Allowlist::default()).unwrap()
+    }
+
+    const TWO: &str = r#"
+provider = "t"
+[[rule]]
+id = "inner"
+description = "inner"
+regex = '''\b(tok_[a-z0-9]{20})\b'''
+keywords = ["tok_"]
+[[rule]]
+id = "outer"
+description = "outer"
+severity = "critical"
+regex = '''\b(pre\.tok_[a-z0-9]{20})\b'''
+keywords = ["pre.tok_"]
+"#;
+
+    #[test]
+    fn nested_matches_keep_the_outer_one() {
+        let e = engine(TWO);
+        let m = e.find(b"x = pre.tok_a1b2c3d4e5f6g7h8i9j0 ;");
+        assert_eq!(m.len(), 1);
+        assert_eq!(e.rules()[m[0].rule].id, "outer");
+        let m = e.find(b"x = tok_a1b2c3d4e5f6g7h8i9j0 ;");
+        assert_eq!(e.rules()[m[0].rule].id, "inner");
+    }
+
+    #[test]
+    fn window_edges_never_cut_a_token() {
+        let toml = r#"
+provider = "t"
+[[rule]]
+id = "long"
+description = "d"
+regex = '''\b(lng_[a-z0-9]{8,600})\b'''
+keywords = ["lng_"]
+window = 16
+"#;
+        let e = engine(toml);
+        let body: String = (0..500)
+            .map(|i| (b'a' + (i * 7 % 26) as u8) as char)
+            .collect();
+        let data = format!("a lng_{body} b");
+        let m = e.find(data.as_bytes());
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].secret.len(), 504);
+    }
+
+    #[test]
+    fn keywords_are_case_insensitive_and_invalid_utf8_is_fine() {
+        let e = engine(TWO);
+        let mut data = vec![0xff, 0xfe, b' '];
+        data.extend_from_slice(b"TOK_ nope; tok_zz99yy88xx77ww66vv55 \xc3\x28");
+        let m = e.find(&data);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].secret, "tok_zz99yy88xx77ww66vv55");
+    }
+
+    #[test]
+    fn a_full_size_keyword_set_reports_nested_and_overlapping_keywords() {
+        // As many keywords as the real rule pack, so the automaton is built the way it is in use,
+        // plus keywords that are prefixes of one another (`tok_`, `pre.tok_`) or overlap (`okq`).
+        let mut toml = String::from(TWO);
+        for i in 0..120 {
+            toml.push_str(&format!(
+                "[[rule]]\nid = \"r{i}\"\ndescription = \"d\"\n\
+                 regex = '''\\b(k{i}q_[a-z0-9]{{20}})\\b'''\nkeywords = [\"k{i}q_\"]\n"
+            ));
+        }
+        toml.push_str(
+            "[[rule]]\nid = \"short\"\ndescription = \"d\"\n\
+             regex = '''\\b(okq_[a-z0-9]{20})\\b'''\nkeywords = [\"okq\", \"kq_\"]\n",
+        );
+        let e = engine(&toml);
+        let ids = |data: &str| -> Vec<String> {
+            e.find(data.as_bytes())
+                .iter()
+                .map(|m| e.rules()[m.rule].id.clone())
+                .collect()
+        };
+        assert_eq!(ids("a k7q_a1b2c3d4e5f6g7h8i9j0 b"), ["r7"]);
+        assert_eq!(ids("a k119q_zz99yy88xx77ww66vv55 b"), ["r119"]);
+        assert_eq!(ids("x pre.tok_a1b2c3d4e5f6g7h8i9j0 y"), ["outer"]);
+        assert_eq!(ids("x tok_a1b2c3d4e5f6g7h8i9j0 y"), ["inner"]);
+        assert_eq!(ids("x okq_a1b2c3d4e5f6g7h8i9j0 y"), ["short"]);
+    }
+
+    /// Pseudo-random text from `alphabet`, built at run time so no credential literal sits in src/.
+    fn noise(alphabet: &[u8], n: usize, mut seed: u64) -> String {
+        (0..n)
+            .map(|_| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                alphabet[(seed >> 33) as usize % alphabet.len()] as char
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_paired_companion_is_not_reported_again_on_its_own() {
+        let e = Engine::new(crate::rules::default_rules().unwrap(), Allowlist::default()).unwrap();
+        let id = format!("AKIA{}", noise(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16, 7));
+        let secret = noise(
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+",
+            40,
+            11,
+        );
+        let text = format!("aws_access_key_id = {id}\naws_secret_access_key = {secret}\n");
+        let ids: Vec<&str> = e
+            .find(text.as_bytes())
+            .iter()
+            .map(|m| e.rules()[m.rule].id.as_str())
+            .collect();
+        assert_eq!(ids, vec!["aws-access-key"]);
+        // Alone, the secret is still found by its variable name.
+        let alone = format!("aws_secret_access_key = {secret}\n");
+        let ids: Vec<String> = e
+            .find(alone.as_bytes())
+            .iter()
+            .map(|m| e.rules()[m.rule].id.clone())
+            .collect();
+        assert_eq!(ids, vec!["aws-secret-access-key".to_string()]);
+    }
+
+    #[test]
+    fn binary_sniff() {
+        assert!(is_binary(b"abc\0def"));
+        assert!(!is_binary(b"plain text"));
+    }
+}

@@ -1,0 +1,139 @@
+//! JSON (`"version": 1`) and JSON Lines. The same record type reads reports back for `revoke --report`
+//! and baselines, so the schema is defined once.
+
+use std::io::{self, Write};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Printer, ReportOptions, Summary};
+use crate::finding::{Finding, Verification};
+use crate::rules::Severity;
+
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JsonFinding {
+    pub rule_id: String,
+    pub provider: String,
+    pub description: String,
+    pub severity: Severity,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub secret: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pair: Option<String>,
+    pub secret_sha256: String,
+    pub fingerprint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verification>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct JsonReport {
+    pub version: u32,
+    /// False only when the report was written with `--show-secrets`.
+    pub secrets_redacted: bool,
+    pub findings: Vec<JsonFinding>,
+    pub summary: Summary,
+}
+
+impl JsonFinding {
+    pub fn from_finding(f: &Finding, show: bool) -> JsonFinding {
+        JsonFinding {
+            rule_id: f.rule_id.clone(),
+            provider: f.provider.clone(),
+            description: f.description.clone(),
+            severity: f.severity,
+            file: f.file.clone(),
+            line: f.line,
+            column: f.column,
+            end_line: f.end_line,
+            end_column: f.end_column,
+            secret: f.shown_secret(show),
+            pair: f.shown_pair(show),
+            secret_sha256: f.secret_sha256.clone(),
+            fingerprint: f.fingerprint.clone(),
+            commit: f.commit.as_ref().map(|c| c.commit.clone()),
+            author: f.commit.as_ref().map(|c| c.author.clone()),
+            email: f.commit.as_ref().map(|c| c.email.clone()),
+            date: f.commit.as_ref().map(|c| c.date.clone()),
+            verification: f.verification.clone(),
+        }
+    }
+}
+
+/// The JSON document: written whole at the end.
+pub struct Json<'a> {
+    out: Box<dyn Write + 'a>,
+    show: bool,
+    findings: Vec<JsonFinding>,
+}
+
+impl<'a> Json<'a> {
+    pub fn new(opts: &ReportOptions, out: Box<dyn Write + 'a>) -> Json<'a> {
+        Json {
+            out,
+            show: opts.show_secrets,
+            findings: Vec::new(),
+        }
+    }
+}
+
+impl Printer for Json<'_> {
+    fn finding(&mut self, f: &Finding) -> io::Result<()> {
+        self.findings.push(JsonFinding::from_finding(f, self.show));
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        let doc = JsonReport {
+            version: VERSION,
+            secrets_redacted: !self.show,
+            findings: std::mem::take(&mut self.findings),
+            summary: summary.clone(),
+        };
+        serde_json::to_writer_pretty(&mut self.out, &doc)?;
+        writeln!(self.out)?;
+        self.out.flush()
+    }
+}
+
+/// JSON Lines: each finding is written as it arrives, then a last line `{"summary": …}` so a stream
+/// consumer gets the totals too.
+pub struct Lines<'a> {
+    out: Box<dyn Write + 'a>,
+    show: bool,
+}
+
+impl<'a> Lines<'a> {
+    pub fn new(opts: &ReportOptions, out: Box<dyn Write + 'a>) -> Lines<'a> {
+        Lines {
+            out,
+            show: opts.show_secrets,
+        }
+    }
+}
+
+impl Printer for Lines<'_> {
+    fn finding(&mut self, f: &Finding) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, &JsonFinding::from_finding(f, self.show))?;
+        writeln!(self.out)
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, &serde_json::json!({ "summary": summary }))?;
+        writeln!(self.out)?;
+        self.out.flush()
+    }
+}

@@ -1,0 +1,245 @@
+//! GitHub: `GET /user` to verify (installation tokens: `GET /installation/repositories`), the
+//! unauthenticated `POST /credentials/revoke` to revoke (installation tokens: `DELETE
+//! /installation/token`, with the token itself).
+//!
+//! Expiry comes from the `github-authentication-token-expiration` header, which GitHub sends for
+//! tokens that expire. Personal access tokens (`ghp_`, `github_pat_`) can be created without an
+//! expiry, and then the header is absent: keysweep reports `never` for them. For other kinds an
+//! absent header means "not said" (OAuth app tokens `gho_` have no fixed expiry but lapse after a
+//! year unused), so `expires_at` is left out.
+
+use keysweep_core::finding::{Status, Verification};
+use reqwest::Method;
+use reqwest::blocking::{Client, RequestBuilder};
+use serde_json::Value;
+
+use crate::adapter::{Capabilities, Credential, Provider, Revoked};
+use crate::{Context, code, failed, scopes_header, short};
+
+pub struct Github;
+
+const BASE: &str = "https://api.github.com";
+
+/// Most credentials one `/credentials/revoke` request may carry.
+pub const REVOKE_BATCH: usize = 1000;
+
+const API_VERSION: &str = "2022-11-28";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Personal access tokens, OAuth app and App user-to-server tokens: `GET /user`.
+    User,
+    /// `ghs_`: App installation tokens, which `/user` refuses.
+    Installation,
+    /// `ghr_`: App refresh tokens; using one needs the app's client secret and retires it.
+    Refresh,
+}
+
+fn kind(secret: &str) -> Kind {
+    if secret.starts_with("ghs_") {
+        Kind::Installation
+    } else if secret.starts_with("ghr_") {
+        Kind::Refresh
+    } else {
+        Kind::User
+    }
+}
+
+fn is_pat(secret: &str) -> bool {
+    secret.starts_with("ghp_") || secret.starts_with("github_pat_")
+}
+
+impl Provider for Github {
+    fn name(&self) -> &'static str {
+        "github"
+    }
+
+    fn default_base(&self) -> &'static str {
+        BASE
+    }
+
+    fn capabilities(&self, cred: &Credential) -> Capabilities {
+        Capabilities {
+            verify: kind(cred.secret) != Kind::Refresh,
+            revoke: true,
+            rotate: false,
+        }
+    }
+
+    fn verify(&self, cx: &Context, cred: &Credential) -> Verification {
+        let secret = cred.secret;
+        match kind(secret) {
+            Kind::Refresh => Verification::with_detail(
+                Status::NotChecked,
+                "refresh token: checking it needs the app's client secret and would retire it",
+            ),
+            Kind::Installation => get(cx, secret, "/installation/repositories?per_page=1"),
+            Kind::User => get(cx, secret, "/user"),
+        }
+    }
+
+    fn revoke(&self, cx: &Context, creds: &[Credential]) -> Vec<Revoked> {
+        let secrets: Vec<&str> = creds.iter().map(|c| c.secret).collect();
+        let mut out: Vec<Option<Revoked>> = vec![None; secrets.len()];
+        let mut listed: Vec<usize> = Vec::new();
+        for (i, s) in secrets.iter().enumerate() {
+            if kind(s) == Kind::Installation {
+                out[i] = Some(delete_installation_token(cx, s));
+            } else {
+                listed.push(i);
+            }
+        }
+        for chunk in listed.chunks(REVOKE_BATCH) {
+            let creds: Vec<&str> = chunk.iter().map(|&i| secrets[i]).collect();
+            let answer = credentials_revoke(cx, &creds);
+            for &i in chunk {
+                out[i] = Some(answer.clone());
+            }
+        }
+        out.into_iter()
+            .map(|r| r.expect("every secret is answered"))
+            .collect()
+    }
+
+    fn manual_step(&self, _cred: &Credential) -> Option<String> {
+        None
+    }
+}
+
+/// A request to the REST API at `path`, with the media type and API version it is written for.
+fn request(cx: &Context, c: &Client, method: Method, path: &str) -> RequestBuilder {
+    c.request(method, format!("{}{path}", cx.base("github", BASE)))
+        .header("accept", "application/vnd.github+json")
+        .header("x-github-api-version", API_VERSION)
+}
+
+fn get(cx: &Context, token: &str, path: &str) -> Verification {
+    let resp = match cx.http.send("github", |c| {
+        request(cx, c, Method::GET, path).bearer_auth(token)
+    }) {
+        Ok(r) => r,
+        Err(f) => return failed(&f),
+    };
+    let message = || {
+        resp.json()
+            .and_then(|v| v.get("message").and_then(Value::as_str).and_then(code))
+            .unwrap_or_else(|| format!("HTTP {}", resp.status))
+    };
+    match resp.status {
+        200 => {}
+        // GitHub does not say whether the token was revoked, expired or never existed.
+        401 => return Verification::with_detail(Status::Invalid, message()),
+        _ => {
+            return Verification::with_detail(
+                Status::Unknown,
+                format!("HTTP {}: {}", resp.status, message()),
+            );
+        }
+    }
+    let Some(v) = resp.json() else {
+        return Verification::with_detail(Status::Error, "malformed response");
+    };
+    let identity = match kind(token) {
+        Kind::Installation => {
+            let n = v.get("total_count").and_then(Value::as_u64).unwrap_or(0);
+            Some(format!(
+                "app installation with access to {n} repositor{}",
+                if n == 1 { "y" } else { "ies" }
+            ))
+        }
+        _ => v.get("login").and_then(Value::as_str).map(|l| {
+            let l = short(&crate::scrub(l, &[token]), 64);
+            match v.get("id").and_then(Value::as_u64) {
+                Some(id) => format!("{l} (id {id})"),
+                None => l.to_string(),
+            }
+        }),
+    };
+    let expires_at = resp
+        .header("github-authentication-token-expiration")
+        .and_then(expiry);
+    Verification {
+        identity,
+        scopes: scopes_header(resp.header("x-oauth-scopes")),
+        never_expires: expires_at.is_none() && is_pat(token),
+        expires_at,
+        ..Verification::new(Status::Live)
+    }
+}
+
+/// `2026-01-31 12:00:00 UTC` (GitHub's header format) as RFC 3339; anything else is dropped.
+fn expiry(header: &str) -> Option<String> {
+    let fmt =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    let fmt_offset = time::macros::format_description!(
+        "[year]-[month]-[day] [hour]:[minute]:[second] [offset_hour sign:mandatory][offset_minute]"
+    );
+    let h = header.trim();
+    let t = time::PrimitiveDateTime::parse(h, &fmt)
+        .map(|t| t.assume_utc())
+        .or_else(|_| time::OffsetDateTime::parse(h, &fmt_offset))
+        .ok()?;
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .ok()
+}
+
+/// Unauthenticated on purpose: GitHub answers 403 to authenticated calls, and the request must not
+/// carry any credential of ours.
+fn credentials_revoke(cx: &Context, creds: &[&str]) -> Revoked {
+    let body = serde_json::json!({ "credentials": creds });
+    match cx.http.send("github", |c| {
+        request(cx, c, Method::POST, "/credentials/revoke").json(&body)
+    }) {
+        Ok(r) if r.status == 202 => Revoked::Requested,
+        Ok(r) if r.status == 422 => {
+            Revoked::Failed("HTTP 422: validation failed, or too many requests".to_string())
+        }
+        Ok(r) => Revoked::Failed(format!("HTTP {}", r.status)),
+        Err(f) => Revoked::Failed(f.to_string()),
+    }
+}
+
+fn delete_installation_token(cx: &Context, token: &str) -> Revoked {
+    match cx.http.send("github", |c| {
+        request(cx, c, Method::DELETE, "/installation/token").bearer_auth(token)
+    }) {
+        Ok(r) if r.status == 204 => Revoked::Revoked,
+        Ok(r) if r.status == 401 => Revoked::AlreadyDead("Bad credentials".to_string()),
+        Ok(r) if r.status == 404 => Revoked::AlreadyDead("HTTP 404".to_string()),
+        Ok(r) => Revoked::Failed(format!("HTTP {}", r.status)),
+        Err(f) => Revoked::Failed(f.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_header_becomes_rfc3339() {
+        assert_eq!(
+            expiry("2026-01-31 12:00:05 UTC").unwrap(),
+            "2026-01-31T12:00:05Z"
+        );
+        assert_eq!(
+            expiry("2026-01-31 12:00:05 +0100").unwrap(),
+            "2026-01-31T11:00:05Z"
+        );
+        assert_eq!(expiry("soon"), None);
+    }
+
+    #[test]
+    fn kinds() {
+        assert_eq!(kind(&["ghs", "_x"].concat()), Kind::Installation);
+        assert_eq!(kind(&["ghr", "_x"].concat()), Kind::Refresh);
+        assert_eq!(kind(&["github_pat", "_x"].concat()), Kind::User);
+        let ghr = ["ghr", "_x"].concat();
+        let cred = Credential {
+            rule_id: "github-refresh-token",
+            secret: &ghr,
+            pair: None,
+        };
+        assert!(!Github.capabilities(&cred).verify);
+    }
+}

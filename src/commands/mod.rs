@@ -1,0 +1,99 @@
+//! The commands: the only code that wires `keysweep-core` (sources, engine, reports) and
+//! `keysweep-provider` (verification, revocation, rotation) together.
+
+pub mod actions;
+pub mod baseline;
+pub mod install_hook;
+pub mod revoke;
+pub mod rotate;
+pub mod rules;
+pub mod scan;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use keysweep_core::config::Config;
+use keysweep_core::finding::Finding;
+use keysweep_core::scan::{self as core_scan, ScanOptions, Scanner};
+use keysweep_core::source::git::history::HistoryOptions;
+use keysweep_core::stats::Stats;
+
+use crate::cli::{GitArgs, InputArgs};
+use crate::ui::Ui;
+
+/// The directory whose keysweep.toml and .keysweepignore apply: the first path if it is a
+/// directory, else its parent.
+pub fn config_root(paths: &[PathBuf]) -> Option<PathBuf> {
+    let first = paths.first()?;
+    if first.as_os_str() == "-" {
+        return Some(PathBuf::from("."));
+    }
+    if first.is_dir() {
+        Some(first.clone())
+    } else {
+        first.parent().map(|p| {
+            if p.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                p.to_path_buf()
+            }
+        })
+    }
+}
+
+/// What a scan found, before suppression and reporting.
+pub struct Found {
+    pub findings: Vec<Finding>,
+    pub config: Config,
+    pub stats: Stats,
+}
+
+/// Runs the source the flags select (files and stdin, history, or the staged index) through the
+/// engine; findings come back sorted.
+pub fn find(paths: &[PathBuf], input: &InputArgs, git: &GitArgs, ui: &Ui) -> Result<Found> {
+    let threads = input.threads();
+    if input.threads.is_some_and(|n| n > 0) {
+        // Ignore the error: the pool may already exist when called twice in one process.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global();
+    }
+    let root = config_root(paths);
+    let config = Config::discover(input.config.as_deref(), root.as_deref())?;
+    let scanner = Scanner::new(&config)?;
+    let stats = Stats::default();
+    let opts = ScanOptions {
+        no_ignore: input.no_ignore,
+        follow: input.follow,
+        max_file_size: input.max_file_size,
+        threads,
+    };
+    let repo = || paths.first().map_or(Path::new("."), PathBuf::as_path);
+    let mut findings = if git.history {
+        let hopts = HistoryOptions {
+            branches: git.branches.clone(),
+            since: git.since.clone(),
+            range: git.range.clone(),
+            max_file_size: input.max_file_size,
+        };
+        core_scan::history(
+            &scanner,
+            repo(),
+            &hopts,
+            &opts,
+            git.include_worktree,
+            &stats,
+            ui,
+        )?
+    } else if git.staged {
+        core_scan::staged(&scanner, repo(), input.max_file_size, &stats, ui)?
+    } else {
+        core_scan::collect_paths(&scanner, paths, &opts, &stats, ui)?
+    };
+    core_scan::normalize(&mut findings);
+    Ok(Found {
+        findings,
+        config,
+        stats,
+    })
+}

@@ -1,0 +1,184 @@
+//! `keysweep scan`: source -> engine -> findings -> suppression -> verification -> report, then the
+//! actions a scan may take (revocation, rotation), and the exit code.
+
+use std::io::IsTerminal;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+use keysweep_core::atomic;
+use keysweep_core::finding::{Finding, Status};
+use keysweep_core::report::{self, Format, ReportOptions, Summary};
+use keysweep_core::scan as core_scan;
+use keysweep_core::secret::{self, Secret};
+use keysweep_core::suppress::Suppressor;
+use keysweep_provider::{Context, Credential, verify};
+
+use super::{actions, config_root, find};
+use crate::cli::{ColorChoice, OutputArgs, ScanArgs, VerifyArgs};
+use crate::ui::Ui;
+
+pub fn run(args: &ScanArgs) -> Result<bool> {
+    let started = Instant::now();
+    let ui = Ui::new(args.output.quiet);
+    let found = find(&args.paths, &args.input, &args.git, &ui)?;
+    let mut findings = found.findings;
+    let root = config_root(&args.paths);
+    let suppressed =
+        Suppressor::load(args.baseline.as_deref(), root.as_deref())?.retain(&mut findings);
+    let wants_provider =
+        args.verify.verify || args.verify.only_live || args.action.revoke || args.action.rotate;
+    let cx = if wants_provider {
+        Some(context(&args.verify)?)
+    } else {
+        None
+    };
+    let mut secrets = Vec::new();
+    if let Some(cx) = &cx {
+        secrets = verify_findings(cx, &mut findings);
+        if args.verify.only_live {
+            findings.retain(|f| {
+                f.verification
+                    .as_ref()
+                    .is_some_and(|v| v.status == Status::Live)
+            });
+        }
+    }
+    ui.finish();
+    let summary = core_scan::summary(&found.stats, &findings, suppressed, started);
+    write_report(&args.output, &args.paths, &findings, &summary)?;
+    if !args.output.quiet {
+        let unit = if args.git.history { "blobs" } else { "files" };
+        eprintln!("{}", summary_line(&summary, unit, args.input.max_file_size));
+    }
+    if let Some(cx) = &cx {
+        actions::after_scan(args, cx, &found.config, &secrets)?;
+    }
+    if summary.partial {
+        eprintln!(
+            "keysweep: warning: partial scan: {} entr{} could not be read (see above)",
+            summary.errors,
+            if summary.errors == 1 { "y" } else { "ies" }
+        );
+    }
+    Ok(!findings.is_empty())
+}
+
+pub fn context(v: &VerifyArgs) -> Result<Context> {
+    Context::new(&v.endpoints, v.timeout()).map_err(anyhow::Error::msg)
+}
+
+/// Verifies each distinct secret once and annotates every finding of it. Returns the secrets, with
+/// their verification, for the actions that follow.
+pub fn verify_findings(cx: &Context, findings: &mut [Finding]) -> Vec<Secret> {
+    let (mut secrets, of) = secret::group(findings);
+    let creds: Vec<Credential> = secrets
+        .iter()
+        .map(|s| Credential {
+            rule_id: &s.rule_id,
+            secret: &s.secret,
+            pair: s.pair.as_deref(),
+        })
+        .collect();
+    let verdicts = verify::verify_all(cx, &creds);
+    for (s, v) in secrets.iter_mut().zip(verdicts) {
+        s.verification = Some(v);
+    }
+    for (f, i) in findings.iter_mut().zip(of) {
+        f.verification = secrets[i].verification.clone();
+    }
+    secrets
+}
+
+fn color(out: &OutputArgs) -> bool {
+    match out.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            out.output.is_none()
+                && std::io::stdout().is_terminal()
+                && anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+        }
+    }
+}
+
+/// The directory report paths are relative to: the scanned directory, or the current one when files
+/// were named (their paths are shown as given).
+fn report_root(paths: &[std::path::PathBuf]) -> std::path::PathBuf {
+    match paths.first() {
+        Some(p) if p.is_dir() => p.clone(),
+        _ => std::path::PathBuf::from("."),
+    }
+}
+
+fn write_report(
+    out: &OutputArgs,
+    paths: &[std::path::PathBuf],
+    findings: &[Finding],
+    summary: &Summary,
+) -> Result<()> {
+    let format = Format::from(out.format);
+    let opts = ReportOptions {
+        show_secrets: out.show_secrets,
+        color: format == Format::Human && color(out),
+        root: Some(report_root(paths)),
+    };
+    match &out.output {
+        Some(path) => Ok(atomic::write(path, atomic::Access::Default, |w| {
+            report::write_all(format, &opts, findings, summary, Box::new(w))
+        })?),
+        None => {
+            let stdout = std::io::stdout();
+            let lock = std::io::BufWriter::new(stdout.lock());
+            report::write_all(format, &opts, findings, summary, Box::new(lock))
+                .or_else(ignore_broken_pipe)
+                .context("cannot write the report")
+        }
+    }
+}
+
+fn ignore_broken_pipe(e: std::io::Error) -> std::io::Result<()> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(e)
+    }
+}
+
+/// The one-line summary on stderr; `unit` names what was scanned (files, or blobs for history).
+pub fn summary_line(s: &Summary, unit: &str, max_file_size: u64) -> String {
+    use indicatif::HumanBytes;
+    let mut line = format!(
+        "{} finding{} ({} distinct secret{}) in {} {unit}, {} in {:.2}s",
+        s.findings,
+        if s.findings == 1 { "" } else { "s" },
+        s.secrets,
+        if s.secrets == 1 { "" } else { "s" },
+        s.files_scanned,
+        HumanBytes(s.bytes_scanned),
+        s.duration_ms as f64 / 1000.0
+    );
+    let mut skipped = Vec::new();
+    if s.skipped_binary > 0 {
+        skipped.push(format!("{} binary", s.skipped_binary));
+    }
+    if s.skipped_large > 0 {
+        skipped.push(format!(
+            "{} over {}",
+            s.skipped_large,
+            HumanBytes(max_file_size)
+        ));
+    }
+    if s.skipped_allowlisted > 0 {
+        skipped.push(format!("{} allowlisted", s.skipped_allowlisted));
+    }
+    if !skipped.is_empty() {
+        line.push_str(&format!("; skipped {}", skipped.join(", ")));
+    }
+    if s.suppressed > 0 {
+        line.push_str(&format!(
+            "; {} suppressed by baseline or ignore file",
+            s.suppressed
+        ));
+    }
+    line
+}
