@@ -1,8 +1,7 @@
 //! `keysweep scan --staged`: only what the staged change adds, read from the index.
 
-mod gitfix;
 
-use gitfix::{Repo, keysweep_json, keysweep_json_env, sites, slack_token};
+use crate::gitfix::{Repo, keysweep_json, keysweep_json_env, sites, slack_token};
 
 /// Scans the staged change twice: as usual (git lists the changes) and with no git on PATH (libgit2
 /// reads the index), and insists both give the same report.

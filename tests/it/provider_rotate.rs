@@ -1,8 +1,7 @@
 //! Rotation: mint, deliver to a sink, journal; recovery file when delivery fails; no replays.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 /// A Slack fake for `oauth.v2.access` and `tooling.tokens.rotate` that hands out fresh fake tokens

@@ -1,8 +1,7 @@
 //! Scanning files and directories through the binary: walking, limits, bad input, output, exit codes.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use predicates::prelude::*;
 
 #[test]

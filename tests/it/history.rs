@@ -1,9 +1,8 @@
 //! `keysweep scan --history`: fixture repositories built at test time; each test asserts the exact
 //! commit and path a secret is attributed to.
 
-mod gitfix;
 
-use gitfix::{EMAIL, NAME, Repo, git_in, keysweep_json, sites, slack_token};
+use crate::gitfix::{EMAIL, NAME, Repo, git_in, keysweep_json, sites, slack_token};
 
 fn history(repo: &Repo, extra: &[&str]) -> (i32, serde_json::Value, String) {
     let mut args = vec!["scan", "--history"];

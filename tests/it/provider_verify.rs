@@ -1,12 +1,11 @@
 //! `scan --verify` against fake provider servers on 127.0.0.1.
 
-mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 /// A Slack fake: `live` tokens are live, `revoked` ones answer `token_revoked`, the rest `invalid_auth`.

@@ -1,11 +1,10 @@
 //! Revocation: dry run, `--yes`, journal, confirmation, manual steps, `revoke -` and `--report`.
 
-mod common;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 /// A Slack fake whose tokens die when `auth.revoke` is called with them.

@@ -1,11 +1,10 @@
 //! SARIF output through the binary: structure, rule entries, fingerprints, URIs, levels and the
 //! absence of any secret text.
 
-mod common;
 
 use std::path::Path;
 
-use common::{acme_config, acme_token, keysweep, slack_token, write};
+use crate::common::{acme_config, acme_token, keysweep, slack_token, write};
 use serde_json::Value;
 
 /// Scans `dir` (with an optional --config) as SARIF; asserts the exit code and returns the log.

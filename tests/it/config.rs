@@ -2,11 +2,10 @@
 //! errors (file, line, field; exit 2) for bad TOML, bad rules and keys that could name a network
 //! destination.
 
-mod common;
 
 use std::path::Path;
 
-use common::{
+use crate::common::{
     acme_config, acme_token, keysweep, reported, scan_report, slack_token, slack_token_with, write,
 };
 use predicates::str::contains;

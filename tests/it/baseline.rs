@@ -1,10 +1,9 @@
 //! Baselines, `.keysweepignore` and inline `keysweep:allow`, through the binary.
 
-mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{keysweep, reported, scan_report, slack_token, write};
+use crate::common::{keysweep, reported, scan_report, slack_token, write};
 
 struct Repo {
     _dir: tempfile::TempDir,
@@ -289,7 +288,7 @@ fn inline_allow_above_a_multi_line_secret() {
     let body = |n: usize| {
         (0..n)
             .map(|_| {
-                common::pick(
+                crate::common::pick(
                     b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789+/",
                     48,
                 )
