@@ -1,6 +1,5 @@
 //! Baselines, `.keysweepignore` and inline `keysweep:allow`, through the binary.
 
-
 use std::path::{Path, PathBuf};
 
 use crate::common::{keysweep, reported, scan_report, slack_token, write};

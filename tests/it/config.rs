@@ -2,7 +2,6 @@
 //! errors (file, line, field; exit 2) for bad TOML, bad rules and keys that could name a network
 //! destination.
 
-
 use std::path::Path;
 
 use crate::common::{

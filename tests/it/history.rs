@@ -1,7 +1,6 @@
 //! `keysweep scan --history`: fixture repositories built at test time; each test asserts the exact
 //! commit and path a secret is attributed to.
 
-
 use crate::gitfix::{EMAIL, NAME, Repo, git_in, keysweep_json, sites, slack_token};
 
 fn history(repo: &Repo, extra: &[&str]) -> (i32, serde_json::Value, String) {

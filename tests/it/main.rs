@@ -9,6 +9,7 @@ mod baseline;
 mod config;
 mod detection;
 mod history;
+mod provider_huggingface;
 mod provider_revoke;
 mod provider_rotate;
 mod provider_verify;

@@ -1,6 +1,5 @@
 //! Revocation: dry run, `--yes`, journal, confirmation, manual steps, `revoke -` and `--report`.
 
-
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 

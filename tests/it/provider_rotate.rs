@@ -1,6 +1,5 @@
 //! Rotation: mint, deliver to a sink, journal; recovery file when delivery fails; no replays.
 
-
 use crate::common::*;
 use serde_json::json;
 

@@ -1,6 +1,5 @@
 //! `scan --verify` against fake provider servers on 127.0.0.1.
 
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;

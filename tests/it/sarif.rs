@@ -1,7 +1,6 @@
 //! SARIF output through the binary: structure, rule entries, fingerprints, URIs, levels and the
 //! absence of any secret text.
 
-
 use std::path::Path;
 
 use crate::common::{acme_config, acme_token, keysweep, slack_token, write};

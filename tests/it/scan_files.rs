@@ -1,6 +1,5 @@
 //! Scanning files and directories through the binary: walking, limits, bad input, output, exit codes.
 
-
 use crate::common::*;
 use predicates::prelude::*;
 

@@ -1,6 +1,5 @@
 //! `keysweep scan --staged`: only what the staged change adds, read from the index.
 
-
 use crate::gitfix::{Repo, keysweep_json, keysweep_json_env, sites, slack_token};
 
 /// Scans the staged change twice: as usual (git lists the changes) and with no git on PATH (libgit2
