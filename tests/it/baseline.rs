@@ -190,7 +190,10 @@ fn malformed_or_missing_baseline_is_an_error() {
             r#"{"version":1,"entries":[{"path":"a","rule_id":"r","secret_sha256":"xoxb"}]}"#,
             "not a SHA-256",
         ),
-        (r#"{"version":1,"entries":[],"extra":1}"#, "unknown field"),
+        (
+            r#"{"version":1,"entries":[],"extra":1}"#,
+            "an unknown field",
+        ),
     ] {
         std::fs::write(&r.baseline, content).unwrap();
         keysweep()

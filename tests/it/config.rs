@@ -205,11 +205,11 @@ fn bad_rules_name_file_line_rule_and_field() {
         ),
         (
             "regex = '''acme_live_[b-z2-8]{28}'''\nkeywords = [\"acme_live_\"]\nexamples = [\"acme_live_tooshort\"]\n".to_string(),
-            vec![":8:", "example does not match"],
+            vec![":8:", "example 1 does not match"],
         ),
         (
             format!("regex = '''acme_live_[b-z2-8]{{28}}'''\nkeywords = [\"acme_live_\"]\nexamples = [\"{ex}\"]\nnegative_examples = [\"{ex}\"]\n"),
-            vec![":9:", "negative example matches"],
+            vec![":9:", "negative example 1 matches"],
         ),
         (
             "regex = '''acme_live_[b-z2-8]{28}'''\nkeywords = [\"acme_live_\"]\n".to_string(),

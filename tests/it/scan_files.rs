@@ -335,7 +335,7 @@ fn rules_list_and_check() {
         .arg(&bad)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("example does not match"));
+        .stderr(predicate::str::contains("example 1 does not match"));
     let good = write(
         dir.path(),
         "good.toml",

@@ -111,6 +111,10 @@ pub fn json_error(file: &str, e: &serde_json::Error, what: &str) -> Error {
         serde_json::error::Category::Io => "unreadable".to_string(),
         serde_json::error::Category::Syntax => "not valid JSON".to_string(),
         serde_json::error::Category::Eof => "truncated".to_string(),
+        // A JSON key can hold any character, so an unknown one is not named.
+        serde_json::error::Category::Data if e.to_string().starts_with("unknown field") => {
+            "an unknown field".to_string()
+        }
         serde_json::error::Category::Data => crate::text::without_values(&e.to_string()),
     };
     Error::invalid(

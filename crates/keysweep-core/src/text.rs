@@ -56,6 +56,13 @@ pub fn without_values(msg: &str) -> String {
             out.push(c);
         }
     }
+    // `unknown variant `x``: the variant is the value given; the expected ones that follow are ours.
+    if let Some(i) = out.find("unknown variant `") {
+        let start = i + "unknown variant `".len();
+        if let Some(len) = out[start..].find('`') {
+            out.replace_range(start..start + len, "…");
+        }
+    }
     out
 }
 
@@ -78,5 +85,9 @@ mod tests {
             "invalid type: string \"…\", expected a boolean"
         );
         assert_eq!(without_values("unknown field `x`"), "unknown field `x`");
+        assert_eq!(
+            without_values("unknown variant `hi`, expected one of `low`, `high`"),
+            "unknown variant `…`, expected one of `low`, `high`"
+        );
     }
 }

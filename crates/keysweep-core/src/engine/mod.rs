@@ -4,6 +4,8 @@
 
 pub mod filters;
 pub mod lines;
+#[cfg(test)]
+mod props;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
@@ -296,16 +298,30 @@ pub fn check_examples_with(engine: &Engine, rule: &Rule) -> Result<()> {
             .iter()
             .any(|l| engine.rules[l.m.rule].id == rule.id)
     };
-    for ex in &rule.examples {
+    // Examples are named by position, not quoted: a config's rule may come from an untrusted
+    // repository, and its text must not reach a CI log.
+    let count = |n: usize| {
+        if n == 1 {
+            String::new()
+        } else {
+            format!(" of {n}")
+        }
+    };
+    for (i, ex) in rule.examples.iter().enumerate() {
         if !fires(ex) {
-            return Err(err("examples", format!("example does not match: {ex:?}")));
+            let n = count(rule.examples.len());
+            return Err(err(
+                "examples",
+                format!("example {}{n} does not match", i + 1),
+            ));
         }
     }
-    for ex in &rule.negative_examples {
+    for (i, ex) in rule.negative_examples.iter().enumerate() {
         if fires(ex) {
+            let n = count(rule.negative_examples.len());
             return Err(err(
                 "negative_examples",
-                format!("negative example matches: {ex:?}"),
+                format!("negative example {}{n} matches", i + 1),
             ));
         }
     }

@@ -304,11 +304,13 @@ impl RuleSpec {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
         {
-            return Err(self.error(
-                origin,
-                Some("id"),
-                "must be lowercase letters, digits, `-` or `_`",
-            ));
+            // Not quoted: it is not an identifier, so it could be anything.
+            return Err(Error::Rule {
+                origin: origin.to_string(),
+                id: "(invalid id)".to_string(),
+                field: Some("id"),
+                msg: "must be lowercase letters, digits, `-` or `_`".into(),
+            });
         }
         let provider = match (&self.provider, file_provider) {
             (Some(p), _) => p.clone(),

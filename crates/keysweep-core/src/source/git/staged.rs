@@ -237,6 +237,10 @@ fn added_lines(
 }
 
 #[cfg(test)]
+#[path = "staged_props.rs"]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
