@@ -2,12 +2,17 @@
 # End-to-end test of .pre-commit-hooks.yaml with the real pre-commit framework (pip install pre-commit).
 #
 # A temporary repository's .pre-commit-config.yaml points at this checkout at its HEAD commit (pre-commit
-# clones that commit, so only committed content is tested). The `keysweep` hook (language: rust) is
-# built by pre-commit with cargo; then a commit adding a token must be blocked with the finding shown
-# redacted, and a clean commit must pass. The `keysweep-system` hook is checked the same way with the
-# binary pre-commit built put on PATH. Needs no network beyond crates.io. Removes everything it
-# created except cargo's build cache (KEYSWEEP_PRECOMMIT_TARGET_DIR, default target/ci-precommit in
-# this checkout), which makes reruns fast.
+# clones that commit, so only committed content is tested). For every hook, a commit (or a
+# `pre-commit run --all-files` / `--files`) adding a token must be blocked with the finding shown
+# redacted, and a clean one must pass:
+#   keysweep, keysweep-files-rust    language rust: pre-commit builds keysweep with cargo
+#   keysweep-system                  the binary pre-commit built, put on PATH
+#   keysweep-python, keysweep-files  language python: pre-commit installs the keysweep wheel; the wheel
+#                                    comes from KEYSWEEP_WHEEL_DIR (built by scripts/build-wheel.sh),
+#                                    served to pip as the only package index (no PyPI)
+# The first-run time of each environment is printed. Needs no network beyond crates.io (and PyPI for
+# setuptools, downloaded into the wheel directory). Removes everything it created except cargo's
+# build cache (KEYSWEEP_PRECOMMIT_TARGET_DIR, default target/ci-precommit in this checkout).
 set -euo pipefail
 
 checkout=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
@@ -97,5 +102,51 @@ token=$(fake_token)
 printf 'SLACK_BOT_TOKEN=%s\n' "$token" >other.env
 git add other.env
 PATH="$(dirname "$bin"):$PATH" expect_blocked "$token" other.env:1
+other_token=$token
+git rm -q --cached other.env
 
-echo "ci-precommit: OK in $(( $(date +%s) - start ))s"
+# ---- the wheel-based hooks -------------------------------------------------------------------------
+wheels=${KEYSWEEP_WHEEL_DIR:-}
+if [ -z "$wheels" ]; then
+    echo "ci-precommit: KEYSWEEP_WHEEL_DIR not set: skipping the python hooks" >&2
+    exit 1
+fi
+# pip builds the hook package (setuptools) and installs the keysweep wheel from this directory only.
+python3 -m pip download --quiet --disable-pip-version-check --dest "$wheels" setuptools wheel
+export PIP_NO_INDEX=1 PIP_FIND_LINKS="$wheels"
+
+write_config keysweep-python
+git add .pre-commit-config.yaml
+start=$(date +%s)
+pre-commit install-hooks
+echo "ci-precommit: keysweep-python environment ready in $(( $(date +%s) - start ))s (installs the wheel)"
+git commit -q -m "python hook" || fail "a clean commit was blocked (python hook)"
+token=$(fake_token)
+printf 'X=1\nSLACK_BOT_TOKEN=%s\n' "$token" >py.env
+git add py.env
+expect_blocked "$token" py.env:2
+git rm -q --cached py.env && rm py.env
+
+# The file hooks: the repository already holds a secret in a committed file (other.env, committed
+# with --no-verify); `pre-commit run --all-files` and `--files` must find it.
+git add other.env
+git commit -q --no-verify -m "a secret committed without the hook"
+for hook in keysweep-files keysweep-files-rust; do
+    write_config "$hook"
+    git add .pre-commit-config.yaml
+    git commit -q --no-verify -m "$hook"
+    start=$(date +%s)
+    pre-commit install-hooks
+    echo "ci-precommit: $hook environment ready in $(( $(date +%s) - start ))s"
+    out="$work/out"
+    if pre-commit run --all-files >"$out" 2>&1; then
+        cat "$out" >&2
+        fail "$hook: pre-commit run --all-files passed on a repository holding a secret"
+    fi
+    grep -q "^other.env:1:" "$out" || { cat "$out" >&2; fail "$hook: the committed secret is not shown"; }
+    if grep -qF "$other_token" "$out"; then fail "$hook: the token was printed in full"; fi
+    if pre-commit run --files README >"$out" 2>&1; then :; else cat "$out" >&2; fail "$hook: --files README (clean) failed"; fi
+    if pre-commit run --files other.env >"$out" 2>&1; then fail "$hook: --files other.env passed"; fi
+done
+
+echo "ci-precommit: OK"

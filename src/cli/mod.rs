@@ -35,6 +35,10 @@ pub enum Command {
     Rotate(RotateArgs),
     /// Install a plain git pre-commit hook that runs `keysweep scan --staged`.
     InstallHook(InstallHookArgs),
+    /// Audit the whole history of many repositories: one JSON Lines file each, sharded, resumable.
+    Audit(AuditArgs),
+    /// Combine JSON Lines results (of `audit` or `scan -f jsonl`) into one report.
+    Merge(MergeArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,6 +133,7 @@ pub struct GitArgs {
     /// With --history: only blobs introduced by commits after COMMIT (COMMIT..refs).
     #[arg(
         long,
+        alias = "since-commit",
         value_name = "COMMIT",
         requires = "history",
         conflicts_with = "range"
@@ -251,6 +256,48 @@ pub struct BaselineArgs {
     /// No summary on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// File listing the repositories, one per line: clone URLs or local paths (`-` reads stdin).
+    #[arg(value_name = "LIST")]
+    pub list: PathBuf,
+    /// Directory for the results: one `<name>-<hash>.jsonl` per repository.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Audit only shard K of N (counting from 0); a repository's shard follows from its line.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Audit shard JOB_COMPLETION_INDEX of N (the index Kubernetes sets in Indexed Jobs).
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u32>,
+    /// Skip repositories whose results file is already complete.
+    #[arg(long)]
+    pub resume: bool,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+    /// Only errors on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// JSON Lines files, or directories holding them.
+    #[arg(value_name = "PATH", required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Json)]
+    pub format: FormatArg,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Keep secrets that the inputs hold in full (they are redacted otherwise).
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
 #[derive(Subcommand, Debug)]

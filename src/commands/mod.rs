@@ -2,8 +2,10 @@
 //! `keysweep-provider` (verification, revocation, rotation) together.
 
 pub mod actions;
+pub mod audit;
 pub mod baseline;
 pub mod install_hook;
+pub mod merge;
 pub mod revoke;
 pub mod rotate;
 pub mod rules;

@@ -5,6 +5,7 @@
 mod common;
 mod gitfix;
 
+mod audit;
 mod baseline;
 mod config;
 mod detection;

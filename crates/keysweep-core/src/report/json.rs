@@ -73,6 +73,35 @@ impl JsonFinding {
     }
 }
 
+impl JsonFinding {
+    /// A finding read back from a report (`merge`): its `secret` is what the report showed.
+    pub fn into_finding(self) -> Finding {
+        let commit = self.commit.map(|commit| crate::finding::CommitInfo {
+            commit,
+            author: self.author.unwrap_or_default(),
+            email: self.email.unwrap_or_default(),
+            date: self.date.unwrap_or_default(),
+        });
+        Finding {
+            rule_id: self.rule_id,
+            provider: self.provider,
+            description: self.description,
+            severity: self.severity,
+            file: self.file,
+            line: self.line,
+            column: self.column,
+            end_line: self.end_line,
+            end_column: self.end_column,
+            secret: self.secret,
+            pair: self.pair,
+            secret_sha256: self.secret_sha256,
+            fingerprint: self.fingerprint,
+            commit,
+            verification: self.verification,
+        }
+    }
+}
+
 /// The JSON document: written whole at the end.
 pub struct Json<'a> {
     out: Box<dyn Write + 'a>,
