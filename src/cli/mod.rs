@@ -47,6 +47,7 @@ pub enum FormatArg {
     Json,
     Jsonl,
     Sarif,
+    Html,
 }
 
 impl From<FormatArg> for Format {
@@ -56,6 +57,7 @@ impl From<FormatArg> for Format {
             FormatArg::Json => Format::Json,
             FormatArg::Jsonl => Format::Jsonl,
             FormatArg::Sarif => Format::Sarif,
+            FormatArg::Html => Format::Html,
         }
     }
 }

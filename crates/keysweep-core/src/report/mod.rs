@@ -2,6 +2,7 @@
 //! `finish`) and reads nothing else; JSON Lines writes each finding as it arrives, the other formats
 //! are one document and write it at the end. Secrets are redacted unless `--show-secrets` was given.
 
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod remediation;
@@ -20,6 +21,7 @@ pub enum Format {
     Json,
     Jsonl,
     Sarif,
+    Html,
 }
 
 /// Totals for one scan, shown on stderr and carried in JSON reports.
@@ -73,6 +75,7 @@ pub fn printer<'a>(
         Format::Json => Box::new(json::Json::new(opts, out)),
         Format::Jsonl => Box::new(json::Lines::new(opts, out)),
         Format::Sarif => Box::new(sarif::Sarif::new(opts, out)),
+        Format::Html => Box::new(html::Html::new(opts, out)),
     }
 }
 
