@@ -205,9 +205,9 @@ pub fn render(
          <title>{}</title><style>{STYLE}</style></head><body>\n",
         esc(title)
     );
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<h1>{}</h1><p class=\"muted\">Generated {} by keysweep {}. Secrets are redacted.</p>\n",
+        "<h1>{}</h1><p class=\"muted\">Generated {} by keysweep {}. Secrets are redacted.</p>",
         esc(title),
         esc(&now
             .replace_nanosecond(0)
@@ -372,7 +372,7 @@ pub fn render(
         }
         h.push_str("</table></div>\n");
     }
-    let _ = write!(h, "<script>{SCRIPT}</script></body></html>\n");
+    let _ = writeln!(h, "<script>{SCRIPT}</script></body></html>");
     h
 }
 
