@@ -206,6 +206,11 @@ impl Http {
         &self.policy
     }
 
+    /// The clock requests wait on (tests inject one that never sleeps).
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
     fn gate(&self, provider: &'static str) -> Arc<ProviderGate> {
         let mut gates = self.gates.lock().unwrap();
         gates
