@@ -45,6 +45,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         Command::Revoke(args) => commands::revoke::run(&args),
         Command::Rotate(args) => commands::rotate::run(&args),
         Command::InstallHook(args) => commands::install_hook::run(&args).map(|()| false),
+        Command::Providers(args) => commands::providers::run(&args).map(|()| false),
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod baseline;
 pub mod install_hook;
+pub mod providers;
 pub mod revoke;
 pub mod rotate;
 pub mod rules;
