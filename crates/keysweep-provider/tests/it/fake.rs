@@ -249,6 +249,11 @@ impl FakeClock {
     pub fn total_slept(&self) -> Duration {
         self.slept.lock().unwrap().iter().sum()
     }
+
+    /// Moves time forward without recording a wait of the code under test.
+    pub fn sleep_for_test(&self, d: Duration) {
+        *self.offset.lock().unwrap() += d;
+    }
 }
 
 impl Clock for FakeClock {

@@ -4,4 +4,8 @@
 mod fake;
 mod tokens;
 
+mod aws;
+mod hosts;
+mod revoke_cases;
+mod timing;
 mod verify_cases;
