@@ -21,6 +21,9 @@ pub struct Row {
     /// The compiled-in API host, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
+    /// Other regions or sites asked when the first does not know a key.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
     /// The provider has no public host: what to pass to `--endpoint`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub needs_endpoint: Option<String>,
@@ -66,6 +69,7 @@ pub fn rows() -> Vec<Row> {
                     revoke: Vec::new(),
                     rotate: Vec::new(),
                     endpoint: None,
+                    regions: api.map(|a| a.regions.clone()).unwrap_or_default(),
                     needs_endpoint: api.and_then(|a| a.needs_endpoint.clone()),
                     verify_calls: Vec::new(),
                     revoke_calls: Vec::new(),
@@ -86,17 +90,29 @@ pub fn rows() -> Vec<Row> {
         }
         let caps = r.supports(&rule.id);
         let calls = r.calls();
+        // A request to one of the provider's other hosts names it.
+        let describe = |spec: &keysweep_core::rules::request::RequestSpec| {
+            let host = spec
+                .host
+                .as_ref()
+                .and_then(|h| embedded_api(&rule.provider)?.hosts.get(h))
+                .map(|u| u.trim_start_matches("https://").to_string());
+            match host {
+                Some(h) => format!("{} {h}{}", spec.method.as_str(), spec.path),
+                None => spec.describe(),
+            }
+        };
         if caps.verify {
             row.verify.push(rule.id.clone());
             match &rule.verify {
-                Some(spec) => push(&mut row.verify_calls, spec.describe()),
+                Some(spec) => push(&mut row.verify_calls, describe(spec)),
                 None => push(&mut row.verify_calls, calls.verify.to_string()),
             }
         }
         if caps.revoke {
             row.revoke.push(rule.id.clone());
             match &rule.revoke {
-                Some(spec) => push(&mut row.revoke_calls, spec.describe()),
+                Some(spec) => push(&mut row.revoke_calls, describe(spec)),
                 None => push(&mut row.revoke_calls, calls.revoke.to_string()),
             }
         }
@@ -140,7 +156,12 @@ pub fn markdown(rows: &[Row]) -> String {
     for r in rows {
         let host = match (&r.needs_endpoint, &r.endpoint) {
             (Some(hint), _) => format!("yours: `--endpoint {}={hint}`", r.provider),
-            (None, Some(e)) => format!("`{e}`"),
+            (None, Some(e)) if r.regions.is_empty() => format!("`{e}`"),
+            (None, Some(e)) => format!(
+                "`{e}` (+{} region{})",
+                r.regions.len(),
+                if r.regions.len() == 1 { "" } else { "s" }
+            ),
             (None, None) => "-".to_string(),
         };
         out.push_str(&format!(

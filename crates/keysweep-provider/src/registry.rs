@@ -85,7 +85,13 @@ pub fn not_sent(cred: &Credential) -> Verification {
             Status::NotChecked,
             format!("not shaped like a {} credential: not sent", r.provider),
         ),
-        None => Verification::with_detail(Status::NotChecked, "no verifier for this rule"),
+        None => Verification::with_detail(
+            Status::NotChecked,
+            embedded_rule(cred.rule_id)
+                .and_then(|r| embedded_api(&r.provider))
+                .and_then(|a| a.no_check.clone())
+                .unwrap_or_else(|| "no verifier for this rule".into()),
+        ),
     }
 }
 
@@ -213,6 +219,28 @@ mod tests {
             if rule.verify.is_some() || rule.revoke.is_some() {
                 assert!(resolve(&rule.id).is_some(), "{}", rule.id);
             }
+            let api = embedded_api(&rule.provider);
+            for spec in rule.verify.iter().chain(rule.revoke.iter()) {
+                if let Some(h) = &spec.host {
+                    let url = api.and_then(|a| a.hosts.get(h));
+                    assert!(url.is_some(), "{}: no host {h:?} in [api] hosts", rule.id);
+                    assert!(
+                        crate::endpoint::check_url(url.unwrap()).is_ok(),
+                        "{}",
+                        rule.id
+                    );
+                }
+            }
+        }
+        for (provider, api) in embedded_apis() {
+            for url in api.regions.iter().chain(api.hosts.values()) {
+                assert!(url.starts_with("https://"), "{provider}: {url}");
+                assert!(crate::endpoint::check_url(url).is_ok(), "{provider}: {url}");
+            }
+            assert!(
+                api.needs_endpoint.is_none() || api.base.is_none(),
+                "{provider}: a host the user names has no default"
+            );
         }
     }
 

@@ -80,6 +80,10 @@ pub struct ApiSpec {
     /// says what to name. Never taken from a scanned file.
     #[serde(default)]
     pub needs_endpoint: Option<String>,
+    /// Why some or all of the provider's secrets cannot be checked without side effects or more
+    /// than the secret (shown instead of a bare "no verifier").
+    #[serde(default)]
+    pub no_check: Option<String>,
 }
 
 /// A rule as written on disk (also the schema of `[[rules]]` in keysweep.toml, which names its
