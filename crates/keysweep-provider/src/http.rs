@@ -274,8 +274,10 @@ impl Http {
         loop {
             let outcome = {
                 let _p = gate.in_flight.acquire();
-                let _g = self.global.acquire();
+                // Waiting for this provider's turn must not hold a global slot that a request to
+                // another provider could use.
                 self.wait_turn(&gate, deadline)?;
+                let _g = self.global.acquire();
                 build(&self.client).send().map_err(classify).and_then(read)
             };
             match outcome {
