@@ -209,3 +209,93 @@ fn github_exhausted_quota_waits_for_the_reset() {
         "{waited:?}"
     );
 }
+
+/// The Rust adapters' verifications meet the same failures as the rule-data ones: a rate limit
+/// waited out on the clock, a 5xx retried then unknown, a body that is not what the provider sends,
+/// and a hang.
+#[test]
+fn adapters_survive_rate_limits_5xx_garbage_and_hangs() {
+    let aws_live = "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/ci</Arn><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>";
+    let cases: Vec<(&str, Reply)> = vec![
+        (
+            "slack-bot-token",
+            Reply::json(200, json!({"ok": true, "team_id": "T1"})),
+        ),
+        ("github-pat", Reply::json(200, json!({"login": "octo"}))),
+        (
+            "gitlab-pat",
+            Reply::json(
+                200,
+                json!({"id": 1, "revoked": false, "active": true, "scopes": ["api"]}),
+            ),
+        ),
+        ("aws-access-key", Reply::text(200, aws_live)),
+        (
+            "discord-webhook-url",
+            Reply::json(200, json!({"id": "1", "name": "hook"})),
+        ),
+    ];
+    let mut hangs = Vec::new();
+    for (rule, live) in cases {
+        let (secret, pair) = example(rule);
+        let cred = Credential {
+            rule_id: rule,
+            secret: &secret,
+            pair: pair.as_deref(),
+        };
+        let n = Arc::new(AtomicUsize::new(0));
+        let (n2, l2) = (n.clone(), live.clone());
+        let fake = Fake::start(move |_| {
+            if n2.fetch_add(1, Ordering::SeqCst) == 0 {
+                Reply::empty(429).header("retry-after", "2")
+            } else {
+                l2.clone()
+            }
+        });
+        let clock = FakeClock::new();
+        let v = verify::verify_one(&context(&fake, policy(), clock.clone()), &cred);
+        assert_eq!(v.status, Status::Live, "{rule}: {v:?}");
+        assert!(
+            clock
+                .slept
+                .lock()
+                .unwrap()
+                .contains(&Duration::from_secs(2)),
+            "{rule}"
+        );
+
+        let fake = Fake::start(|_| Reply::text(502, "bad gateway"));
+        let v = verify::verify_one(&context(&fake, policy(), FakeClock::new()), &cred);
+        assert_eq!(
+            (v.status, v.detail.as_deref()),
+            (Status::Unknown, Some("HTTP 502")),
+            "{rule}"
+        );
+        assert_eq!(fake.requests().len(), 3, "{rule}");
+
+        let fake = Fake::start(|_| Reply::text(200, "<html>captive portal</html>"));
+        let v = verify::verify_one(&context(&fake, policy(), FakeClock::new()), &cred);
+        assert_eq!(v.status, Status::Error, "{rule}: {v:?}");
+
+        hangs.push(std::thread::spawn(move || {
+            let fake = Fake::start(|_| Reply::hang());
+            let mut p = policy();
+            p.timeout = Duration::from_millis(100);
+            p.max_retries = 0;
+            let cred = Credential {
+                rule_id: rule,
+                secret: &secret,
+                pair: pair.as_deref(),
+            };
+            let v = verify::verify_one(&context(&fake, p, FakeClock::new()), &cred);
+            assert_eq!(
+                (v.status, v.detail.as_deref()),
+                (Status::Error, Some("timed out")),
+                "{rule}"
+            );
+        }));
+    }
+    for h in hangs {
+        h.join().unwrap();
+    }
+}
