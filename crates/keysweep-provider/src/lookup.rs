@@ -350,3 +350,91 @@ fn sendgrid_revoke(cx: &Context, key: &str) -> Revoked {
     }
     dead.unwrap_or_else(|| Revoked::Failed("no host".into()))
 }
+
+// ---- Mapbox ------------------------------------------------------------------------------------
+
+/// Mapbox: the token's own `GET /tokens/v2` answer names its user and its id (`authorization`);
+/// `DELETE /tokens/v2/{user}/{id}` with the token itself deletes exactly it, when the token has the
+/// `tokens:write` scope (otherwise Mapbox refuses and the owner deletes it in the account page).
+pub struct Mapbox;
+
+const MAPBOX: &str = "https://api.mapbox.com";
+
+impl Provider for Mapbox {
+    fn name(&self) -> &'static str {
+        "mapbox"
+    }
+    fn default_base(&self) -> &'static str {
+        MAPBOX
+    }
+    fn supports(&self, _rule_id: &str) -> Capabilities {
+        Capabilities {
+            revoke: true,
+            ..Capabilities::default()
+        }
+    }
+    fn calls(&self) -> Calls {
+        Calls {
+            revoke: "GET /tokens/v2 (the token's own user and id), then DELETE /tokens/v2/{user}/{id} (needs tokens:write)",
+            ..Calls::default()
+        }
+    }
+    fn capabilities(&self, _cred: &Credential) -> Capabilities {
+        Capabilities {
+            verify: false,
+            revoke: true,
+            rotate: false,
+        }
+    }
+    fn verify(&self, _cx: &Context, _cred: &Credential) -> Verification {
+        Verification::new(keysweep_core::finding::Status::NotChecked)
+    }
+    fn revoke(&self, cx: &Context, creds: &[Credential]) -> Vec<Revoked> {
+        creds.iter().map(|c| mapbox_revoke(cx, c.secret)).collect()
+    }
+    fn manual_step(&self, _cred: &Credential) -> Option<String> {
+        None
+    }
+}
+
+/// A path segment Mapbox uses for user names and token ids, and nothing that could change the URL.
+fn plain(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+fn mapbox_revoke(cx: &Context, token: &str) -> Revoked {
+    let base = cx.base("mapbox", MAPBOX);
+    let own = match cx.http.send("mapbox", |c| {
+        c.get(format!("{base}/tokens/v2"))
+            .query(&[("access_token", token)])
+    }) {
+        Ok(r) if r.status == 200 => r,
+        Ok(r) if r.status == 401 => return Revoked::AlreadyDead("HTTP 401".into()),
+        Ok(r) => return Revoked::Failed(format!("reading the token: HTTP {}", r.status)),
+        Err(f) => return Revoked::Failed(f.to_string()),
+    };
+    let v = own.json().unwrap_or_default();
+    let field = |k: &str| v.pointer(k).and_then(Value::as_str).filter(|s| plain(s));
+    let (Some(user), Some(id)) = (field("/token/user"), field("/token/authorization")) else {
+        return not_found("Mapbox: the token's answer names no user and id");
+    };
+    match cx.http.send("mapbox", |c| {
+        c.delete(format!("{base}/tokens/v2/{user}/{id}"))
+            .query(&[("access_token", token)])
+    }) {
+        Ok(r) if r.status == 204 || r.status == 200 => Revoked::Revoked,
+        Ok(r) if r.status == 401 || r.status == 404 => {
+            Revoked::AlreadyDead(format!("HTTP {}", r.status))
+        }
+        Ok(r) if r.status == 403 => Revoked::Failed(
+            "Mapbox refused: the token lacks the tokens:write scope; delete it in the account's \
+             access tokens page"
+                .into(),
+        ),
+        Ok(r) => Revoked::Failed(format!("HTTP {}", r.status)),
+        Err(f) => Revoked::Failed(f.to_string()),
+    }
+}

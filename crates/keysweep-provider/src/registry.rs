@@ -22,6 +22,7 @@ pub const ADAPTERS: &[&dyn Provider] = &[
     &lookup::Npm,
     &lookup::Heroku,
     &lookup::Sendgrid,
+    &lookup::Mapbox,
     &twilio::Twilio,
 ];
 

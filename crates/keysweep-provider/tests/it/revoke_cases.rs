@@ -428,3 +428,46 @@ fn discord_webhooks_are_read_and_deleted_at_their_own_url() {
     );
     assert!(reqs.iter().all(|r| r.header("authorization").is_none()));
 }
+
+#[test]
+fn mapbox_deletes_the_token_its_own_answer_names() {
+    let (token, _) = example("mapbox-secret-token");
+    let own = Reply::json(
+        200,
+        json!({"code": "TokenValid", "token": {"usage": "sk", "user": "alice", "authorization": "cijucimbe000brbkt48d0dhcx", "client": "api"}}),
+    );
+    let fake = scripted(vec![own.clone(), Reply::empty(204)]);
+    assert_eq!(
+        revoke(&fake, "mapbox-secret-token", &token, None),
+        Revoked::Revoked
+    );
+    let reqs = fake.requests();
+    assert_eq!(
+        (reqs[0].method.as_str(), reqs[0].route()),
+        ("GET", "/mapbox/tokens/v2")
+    );
+    assert_eq!(
+        (reqs[1].method.as_str(), reqs[1].route()),
+        (
+            "DELETE",
+            "/mapbox/tokens/v2/alice/cijucimbe000brbkt48d0dhcx"
+        )
+    );
+    assert!(
+        reqs.iter()
+            .all(|r| r.query("access_token").as_deref() == Some(token.as_str()))
+    );
+    // Without tokens:write Mapbox refuses; an answer that names nothing usable deletes nothing.
+    let fake = scripted(vec![own, Reply::json(403, json!({"message": "Forbidden"}))]);
+    assert!(
+        matches!(revoke(&fake, "mapbox-secret-token", &token, None), Revoked::Failed(w) if w.contains("tokens:write"))
+    );
+    let fake = scripted(vec![Reply::json(
+        200,
+        json!({"code": "TokenValid", "token": {"user": "../admin", "authorization": "x"}}),
+    )]);
+    assert!(
+        matches!(revoke(&fake, "mapbox-secret-token", &token, None), Revoked::Failed(w) if w.contains("nothing was revoked"))
+    );
+    assert_eq!(fake.requests().len(), 1);
+}
