@@ -187,3 +187,129 @@ fn a_verified_scan_of_the_fixtures_reports_identity_scopes_and_expiry() {
     );
     let _ = live_rules;
 }
+
+const B64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+
+/// `scan --revoke --yes` through the binary: a SendGrid key found by a lookup of its id, an Okta
+/// token at the org the user named, each confirmed dead by verifying again; without the Okta
+/// endpoint, the Okta token is not sent anywhere and the plan says why.
+#[test]
+fn lookups_and_user_named_hosts_revoke_end_to_end() {
+    use std::sync::{Arc, Mutex};
+    let env = Env::new();
+    let id = pick(B64URL, 22);
+    let sg = format!("SG.{id}.{}", pick(B64URL, 43));
+    let okta = format!(
+        "00{}",
+        pick(
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+            40
+        )
+    );
+    env.write(
+        "app.env",
+        &format!("SENDGRID_API_KEY={sg}\nOKTA_API_TOKEN={okta}\n"),
+    );
+    let dead: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (d, id2, sg2, okta2) = (dead.clone(), id.clone(), sg.clone(), okta.clone());
+    let fake = Fake::start(move |r| {
+        let auth = r.header("authorization").unwrap_or("").to_string();
+        let route = r.path.split('?').next().unwrap_or("").to_string();
+        let gone = |s: &str| d.lock().unwrap().iter().any(|x| x == s);
+        match (r.method.as_str(), route.as_str()) {
+            ("GET", "/sendgrid/v3/scopes") if auth == format!("Bearer {sg2}") && !gone(&sg2) => {
+                Reply::json(
+                    200,
+                    json!({"scopes": ["api_keys.read", "api_keys.delete", "mail.send"]}),
+                )
+            }
+            ("GET", "/sendgrid/v3/api_keys") => Reply::json(
+                200,
+                json!({"result": [
+                {"api_key_id": "AnotherKeyOfTheAccount", "name": "first"},
+                {"api_key_id": id2, "name": "ci"}]}),
+            ),
+            ("DELETE", p) if p == format!("/sendgrid/v3/api_keys/{id2}") => {
+                d.lock().unwrap().push(sg2.clone());
+                Reply::empty(204)
+            }
+            ("GET", "/okta/api/v1/users/me")
+                if auth == format!("SSWS {okta2}") && !gone(&okta2) =>
+            {
+                Reply::json(
+                    200,
+                    json!({"id": "00u1", "profile": {"login": "admin@acme.test"}}),
+                )
+            }
+            ("DELETE", "/okta/api/v1/api-tokens/current") if auth == format!("SSWS {okta2}") => {
+                d.lock().unwrap().push(okta2.clone());
+                Reply::empty(204)
+            }
+            (_, p) if p.starts_with("/okta/") => Reply::json(401, json!({"errorCode": "E0000011"})),
+            _ => Reply::json(
+                401,
+                json!({"errors": [{"message": "authorization required"}]}),
+            ),
+        }
+    });
+    let scan = |extra: &[&str]| {
+        let mut c = env.cmd();
+        c.args([
+            "scan",
+            "--format",
+            "json",
+            "--verify-timeout",
+            "2",
+            "--journal",
+        ])
+        .arg(&env.journal)
+        .args(["--endpoint", &format!("sendgrid={}/sendgrid", fake.url)])
+        .args(extra)
+        .arg(&env.tree);
+        run(c)
+    };
+    // No Okta endpoint: the Okta token is not checked and not revoked, and nothing reached /okta.
+    let (out, err, code) = scan(&["--revoke"]);
+    assert_eq!(code, 1, "{err}");
+    let st = statuses(&out);
+    let okta_v = &st.iter().find(|(r, _, _)| r == "okta-api-token").unwrap().2;
+    assert_eq!(okta_v["status"], "not_checked");
+    assert!(
+        okta_v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("--endpoint okta="),
+        "{okta_v}"
+    );
+    assert!(err.contains("dry run"), "{err}");
+    assert!(
+        fake.requests()
+            .iter()
+            .all(|r| !r.path.starts_with("/okta/"))
+    );
+
+    let okta_flag = format!("okta={}/okta", fake.url);
+    let (out, err, code) = scan(&["--endpoint", &okta_flag, "--revoke", "--yes"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(err.matches("confirmed dead").count(), 2, "{err}");
+    let live: Vec<String> = statuses(&out)
+        .into_iter()
+        .filter(|(_, s, _)| s == "live")
+        .map(|(r, _, _)| r)
+        .collect();
+    assert_eq!(live.len(), 2, "{out}");
+    let deletes: Vec<String> = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(
+        deletes,
+        vec![
+            format!("/okta/api/v1/api-tokens/current"),
+            format!("/sendgrid/v3/api_keys/{id}")
+        ]
+    );
+    assert_no_secrets(&[&sg, &okta], &[&out, &err]);
+}
