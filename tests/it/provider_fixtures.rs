@@ -177,15 +177,9 @@ fn a_verified_scan_of_the_fixtures_reports_identity_scopes_and_expiry() {
             )
         })
         .collect();
-    let aws_retries = 0;
-    assert!(fake.requests().len() >= distinct.len() + aws_retries);
-    assert!(
-        fake.requests().len() <= distinct.len() + 4,
-        "{} requests for {} secrets",
-        fake.requests().len(),
-        distinct.len()
-    );
-    let _ = live_rules;
+    // One request per live secret, and none for what cannot be checked.
+    assert_eq!(fake.requests().len(), distinct.len());
+    assert!(live_rules.len() >= 60, "{} rules live", live_rules.len());
 }
 
 const B64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";

@@ -1104,18 +1104,6 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-fn cred_of(
-    rule: &'static str,
-    secret: &str,
-    pair: Option<&str>,
-) -> Vec<(String, String, Option<String>)> {
-    vec![(
-        rule.to_string(),
-        secret.to_string(),
-        pair.map(str::to_string),
-    )]
-}
-
 fn verify_with(
     fake: &Fake,
     clock: Arc<FakeClock>,
@@ -1187,7 +1175,6 @@ fn every_provider_answers_as_documented() {
         "{} providers covered",
         providers.len()
     );
-    let _ = cred_of;
 }
 
 /// What no provider documents but every provider may answer, through each provider's request:
