@@ -47,6 +47,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         Command::InstallHook(args) => commands::install_hook::run(&args).map(|()| false),
         Command::Audit(args) => commands::audit::run(&args),
         Command::Merge(args) => commands::merge::run(&args),
+        Command::Providers(args) => commands::providers::run(&args).map(|()| false),
     }
 }
 

@@ -33,8 +33,8 @@ fn main() {
 }
 
 /// A rule file whose rules carry `verify` or `revoke` requests must say where they go: an `[api]`
-/// with an https `base`, or a Rust `adapter` (which has its own compiled-in base). Checked here so a
-/// pack without a destination does not build.
+/// with an https `base`, a Rust `adapter` (which has its own compiled-in base), or `needs_endpoint`
+/// (the user names the host). Checked here so a pack without a destination does not build.
 fn check_api(path: &Path) {
     let text = fs::read_to_string(path).unwrap();
     let doc: toml::Table = match toml::from_str(&text) {
@@ -56,9 +56,11 @@ fn check_api(path: &Path) {
     let api = doc.get("api").and_then(|a| a.as_table());
     let base = api.and_then(|a| a.get("base")).and_then(|b| b.as_str());
     let adapter = api.and_then(|a| a.get("adapter"));
+    let user_named = api.is_some_and(|a| a.contains_key("needs_endpoint"));
     match (base, adapter) {
         (Some(b), _) if b.starts_with("https://") => {}
         (None, Some(_)) => {}
+        (None, None) if user_named => {}
         _ => panic!(
             "{}: rules with `verify` or `revoke` need `[api] base = \"https://...\"` (or an adapter)",
             path.display()

@@ -39,6 +39,23 @@ pub enum Command {
     Audit(AuditArgs),
     /// Combine JSON Lines results (of `audit` or `scan -f jsonl`) into one report.
     Merge(MergeArgs),
+    /// List the providers keysweep knows: what it detects, verifies, revokes and rotates.
+    Providers(ProvidersArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ProvidersArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ProvidersFormat::Human)]
+    pub format: ProvidersFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProvidersFormat {
+    Human,
+    Json,
+    /// The README's capability tables.
+    Markdown,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -197,6 +214,20 @@ pub struct VerifyArgs {
     /// Override a provider's endpoint: PROVIDER=URL (https, or http to loopback only). Repeatable.
     #[arg(long = "endpoint", value_name = "PROVIDER=URL")]
     pub endpoints: Vec<String>,
+
+    /// Never send keys of this AWS account to AWS (a canary-token account), on top of the built-in
+    /// list. Repeatable; also a comma-separated KEYSWEEP_CANARY_ACCOUNTS.
+    #[arg(
+        long = "canary-account",
+        value_name = "ACCOUNT_ID",
+        env = "KEYSWEEP_CANARY_ACCOUNTS",
+        value_delimiter = ','
+    )]
+    pub canary_accounts: Vec<String>,
+
+    /// Verify AWS keys of known canary-token accounts too (which alerts their owners).
+    #[arg(long)]
+    pub verify_canaries: bool,
 }
 
 impl VerifyArgs {

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod baseline;
 pub mod install_hook;
 pub mod merge;
+pub mod providers;
 pub mod revoke;
 pub mod rotate;
 pub mod rules;

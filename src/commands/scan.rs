@@ -64,7 +64,10 @@ pub fn run(args: &ScanArgs) -> Result<bool> {
 }
 
 pub fn context(v: &VerifyArgs) -> Result<Context> {
-    Context::new(&v.endpoints, v.timeout()).map_err(anyhow::Error::msg)
+    let mut cx = Context::new(&v.endpoints, v.timeout()).map_err(anyhow::Error::msg)?;
+    cx.canaries = keysweep_provider::aws::Canaries::with(&v.canary_accounts, v.verify_canaries)
+        .map_err(anyhow::Error::msg)?;
+    Ok(cx)
 }
 
 /// Verifies each distinct secret once and annotates every finding of it. Returns the secrets, with

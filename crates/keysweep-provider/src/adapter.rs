@@ -24,6 +24,14 @@ pub struct Capabilities {
     pub rotate: bool,
 }
 
+/// The requests an adapter makes, in words; empty when it makes none of that kind.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Calls {
+    pub verify: &'static str,
+    pub revoke: &'static str,
+    pub rotate: &'static str,
+}
+
 /// How one revocation ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Revoked {
@@ -94,6 +102,13 @@ pub trait Provider: Sync {
     }
 
     fn capabilities(&self, cred: &Credential) -> Capabilities;
+
+    /// What the adapter does for secrets of `rule_id` in general (`keysweep providers`); a given
+    /// secret may allow less (`capabilities`).
+    fn supports(&self, rule_id: &str) -> Capabilities;
+
+    /// The requests the adapter makes, for documentation (`keysweep providers`).
+    fn calls(&self) -> Calls;
 
     /// The provider's cheapest read-only call. Never consumes a single-use secret.
     fn verify(&self, cx: &Context, cred: &Credential) -> Verification;

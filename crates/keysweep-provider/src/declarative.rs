@@ -3,14 +3,76 @@
 //! the rule's path; the secret goes only where the rule's templates put it.
 
 use keysweep_core::finding::{Status, Verification};
+use keysweep_core::rules::ApiSpec;
 use keysweep_core::rules::request::{Answers, Method, RequestSpec, Scopes};
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::blocking::{Client, RequestBuilder};
 use serde_json::Value;
 
 use crate::adapter::{Credential, Revoked};
 use crate::http::Response;
 use crate::{Context, code, failed, scopes_header, short};
+
+/// What a secret in a URL path is escaped with: everything but unreserved characters and `:`
+/// (Telegram's `/bot<id>:<secret>/getMe` needs its colon as is; it is legal in a path segment).
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b':');
+
+/// Where one provider's declarative requests may go: its `[api]` table (hosts, regions, whether the
+/// user must name the host) and, for providers served by an adapter too, the adapter's base.
+#[derive(Clone, Copy)]
+pub struct Target {
+    pub provider: &'static str,
+    pub api: Option<&'static ApiSpec>,
+    /// The adapter's default base, when `[api]` has no `base`.
+    pub fallback: Option<&'static str>,
+}
+
+/// Why a request was not sent.
+pub enum NotSent {
+    /// The user must name the provider's host (`needs_endpoint`).
+    NeedsEndpoint(String),
+}
+
+impl Target {
+    /// The bases to try for `spec`, in order: the user's override alone, else the named host, else
+    /// the base then its regions.
+    pub fn bases(&self, cx: &Context, spec: &RequestSpec) -> Result<Vec<String>, NotSent> {
+        if let Some(url) = cx.endpoints.overridden(self.provider) {
+            return Ok(vec![url.to_string()]);
+        }
+        if let Some(hint) = self.api.and_then(|a| a.needs_endpoint.as_deref()) {
+            return Err(NotSent::NeedsEndpoint(needs_endpoint(self.provider, hint)));
+        }
+        if let Some(h) = &spec.host {
+            return Ok(self
+                .api
+                .and_then(|a| a.hosts.get(h))
+                .map(|u| vec![u.clone()])
+                .unwrap_or_default());
+        }
+        let mut all: Vec<String> = self
+            .api
+            .and_then(|a| a.base.clone())
+            .or_else(|| self.fallback.map(str::to_string))
+            .into_iter()
+            .collect();
+        all.extend(self.api.map(|a| a.regions.clone()).unwrap_or_default());
+        Ok(all)
+    }
+}
+
+/// What a verification says when the user has not named the provider's host.
+pub fn needs_endpoint(provider: &str, hint: &str) -> String {
+    format!(
+        "needs --endpoint {provider}={hint} (or {}): the host is never taken from scanned files",
+        crate::endpoint::env_var(provider)
+    )
+}
 
 /// A template with `{secret}` and `{pair}` filled in by `fill`.
 fn render(t: &str, cred: &Credential, fill: impl Fn(&str) -> String) -> String {
@@ -33,7 +95,7 @@ fn render_json(v: &Value, cred: &Credential) -> Value {
 
 fn build(client: &Client, base: &str, spec: &RequestSpec, cred: &Credential) -> RequestBuilder {
     let path = render(&spec.path, cred, |s| {
-        utf8_percent_encode(s, NON_ALPHANUMERIC).to_string()
+        utf8_percent_encode(s, PATH_SEGMENT).to_string()
     });
     let url = format!("{base}{path}");
     let method = match spec.method {
@@ -74,22 +136,47 @@ fn build(client: &Client, base: &str, spec: &RequestSpec, cred: &Credential) -> 
     req
 }
 
-/// The strings at `pointer`: a string, a number, or an array of them.
-fn strings_at(v: &Value, pointer: &str) -> Vec<String> {
-    match v.pointer(pointer) {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Number(n)) => vec![n.to_string()],
-        Some(Value::Bool(b)) => vec![b.to_string()],
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|x| match x {
-                Value::String(s) => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
+/// The values at `pointer`, where a `*` segment stands for every element of an array (or every
+/// value of an object): `/access_scopes/*/handle`.
+fn values_at<'a>(v: &'a Value, pointer: &str) -> Vec<&'a Value> {
+    match pointer.split_once("/*") {
+        None => v.pointer(pointer).into_iter().collect(),
+        Some((head, rest)) => {
+            let Some(inner) = (if head.is_empty() {
+                Some(v)
+            } else {
+                v.pointer(head)
+            }) else {
+                return Vec::new();
+            };
+            let items: Vec<&Value> = match inner {
+                Value::Array(a) => a.iter().collect(),
+                Value::Object(o) => o.values().collect(),
+                _ => Vec::new(),
+            };
+            items
+                .into_iter()
+                .flat_map(|item| values_at(item, rest))
+                .collect()
+        }
     }
+}
+
+/// The strings at `pointer`: strings, numbers and booleans, or arrays of them.
+fn strings_at(v: &Value, pointer: &str) -> Vec<String> {
+    let scalar = |x: &Value| match x {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    values_at(v, pointer)
+        .into_iter()
+        .flat_map(|x| match x {
+            Value::Array(a) => a.iter().filter_map(scalar).collect(),
+            other => scalar(other).into_iter().collect::<Vec<_>>(),
+        })
+        .collect()
 }
 
 /// An expiry as RFC 3339 (or a plain date): from RFC 3339 text, a date, or Unix seconds.
@@ -111,6 +198,10 @@ pub fn expiry(v: &Value) -> Option<String> {
         }
         Value::String(s) => {
             let s = s.trim();
+            // Unix seconds as text (Google's tokeninfo `exp`).
+            if !s.is_empty() && s.len() <= 13 && s.bytes().all(|b| b.is_ascii_digit()) {
+                return expiry(&Value::Number(s.parse::<i64>().ok()?.into()));
+            }
             if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
                 return t.format(&Rfc3339).ok();
             }
@@ -135,45 +226,84 @@ fn verification_from(resp: &Response, answers: &Answers, cred: &Credential) -> V
         scopes,
         expires_at,
         null_means_never,
+        detail,
+        codes,
     } = answers
     else {
         return Verification::with_detail(Status::Error, "not a verification request");
     };
     let s = resp.status;
-    let dead = |status: Status| Verification::with_detail(status, format!("HTTP {s}"));
+    let json = resp.json();
+    // The provider's own code, when the rule says where it is and it is a plain short code.
+    let said = detail.as_ref().and_then(|p| {
+        json.as_ref()
+            .and_then(|j| strings_at(j, p).into_iter().next())
+            .and_then(|c| code(&c))
+    });
+    let with = |status: Status| {
+        let d = said.clone().unwrap_or_else(|| format!("HTTP {s}"));
+        let coded = said
+            .as_deref()
+            .and_then(|c| codes.iter().find(|(k, _)| k == c).map(|(_, st)| *st));
+        Verification::with_detail(coded.unwrap_or(status), d)
+    };
     if revoked.contains(&s) {
-        return dead(Status::Revoked);
+        return with(Status::Revoked);
     }
     if expired.contains(&s) {
-        return dead(Status::Expired);
+        return with(Status::Expired);
     }
     if invalid.contains(&s) {
-        return dead(Status::Invalid);
+        return with(Status::Invalid);
     }
     if restricted.contains(&s) {
-        return Verification::with_detail(
-            Status::Live,
-            "restricted: live but may not make this call",
-        );
+        let mut v =
+            Verification::with_detail(Status::Live, "restricted: live but may not make this call");
+        if let Some(c) = &said {
+            v.detail = Some(format!("restricted ({c}): live but may not make this call"));
+        }
+        return v;
     }
     if !live.contains(&s) {
         return Verification::with_detail(Status::Unknown, format!("HTTP {s}"));
     }
-    let json = resp.json();
     if let Some(p) = ok {
-        match json.as_ref().and_then(|v| v.pointer(p)) {
+        let Some(j) = json.as_ref() else {
+            return Verification::with_detail(Status::Error, "malformed response");
+        };
+        match j.pointer(p) {
             Some(Value::Bool(true)) => {}
             Some(Value::Bool(false)) => {
-                let said = json
-                    .as_ref()
-                    .and_then(|v| v.pointer("/error").or_else(|| v.pointer("/description")))
-                    .and_then(Value::as_str)
-                    .and_then(code)
+                let said = said
+                    .clone()
+                    .or_else(|| {
+                        j.pointer("/error")
+                            .or_else(|| j.pointer("/description"))
+                            .and_then(Value::as_str)
+                            .and_then(code)
+                    })
                     .unwrap_or_else(|| format!("HTTP {s}"));
-                return Verification::with_detail(Status::Invalid, said);
+                let mut v = with(Status::Invalid);
+                v.detail = Some(said);
+                return v;
             }
-            _ => return Verification::with_detail(Status::Error, "malformed response"),
+            // GraphQL: `data` is null (or absent) and `errors` says why.
+            Some(Value::Null) | None if j.get("errors").is_some() => {
+                return with(Status::Invalid);
+            }
+            Some(Value::Null) | None => {
+                return Verification::with_detail(Status::Error, "malformed response");
+            }
+            Some(_) => {}
         }
+    }
+    // A code the rule maps (Mapbox's `TokenExpired` on a 200) decides even on a live status.
+    if let Some(st) = said
+        .as_deref()
+        .and_then(|c| codes.iter().find(|(k, _)| k == c).map(|(_, st)| *st))
+        && st != Status::Live
+    {
+        return with(st);
     }
     let needs_json =
         !identity.is_empty() || matches!(scopes, Some(Scopes::Pointer(_))) || expires_at.is_some();
@@ -184,12 +314,13 @@ fn verification_from(resp: &Response, answers: &Answers, cred: &Credential) -> V
     let safe = |t: &str| short(&crate::scrub(t, &secrets), 120);
     let mut v = Verification::new(Status::Live);
     if let Some(j) = &json {
-        let who: Vec<String> = identity
-            .iter()
-            .flat_map(|p| strings_at(j, p))
-            .filter(|t| !t.is_empty())
-            .map(|t| safe(&t))
-            .collect();
+        let mut who: Vec<String> = Vec::new();
+        for t in identity.iter().flat_map(|p| strings_at(j, p)) {
+            let t = safe(&t);
+            if !t.is_empty() && !who.contains(&t) && who.len() < 8 {
+                who.push(t);
+            }
+        }
         if !who.is_empty() {
             v.identity = Some(who.join(", "));
         }
@@ -209,6 +340,7 @@ fn verification_from(resp: &Response, answers: &Answers, cred: &Credential) -> V
                 .flat_map(|s| s.split([' ', ',']))
                 .filter(|s| !s.is_empty())
                 .map(|s| short(s, 64))
+                .take(64)
                 .collect()
         }),
         None => None,
@@ -216,27 +348,68 @@ fn verification_from(resp: &Response, answers: &Answers, cred: &Credential) -> V
     v
 }
 
-pub fn verify(
+/// Why a request is not sent for this credential, if it is not: another kind of the rule's secrets,
+/// a companion that was not found, a host the user has not named.
+fn not_for(
+    target: &Target,
     cx: &Context,
-    provider: &'static str,
-    default_base: &'static str,
     spec: &RequestSpec,
     cred: &Credential,
-) -> Verification {
-    let base = cx.base(provider, default_base);
-    match cx.http.send(provider, |c| build(c, base, spec, cred)) {
-        Ok(resp) => verification_from(&resp, &spec.answers, cred),
-        Err(f) => failed(&f),
+) -> Result<Vec<String>, String> {
+    if !spec.applies_to(cred.secret) {
+        return Err("no read-only check for this kind of the provider's secrets".into());
+    }
+    if spec.needs_pair() && cred.pair.is_none_or(str::is_empty) {
+        return Err("needs its companion (an id found next to it), which was not found".into());
+    }
+    match target.bases(cx, spec) {
+        Ok(b) if b.is_empty() => Err("no host for this request".into()),
+        Ok(b) => Ok(b),
+        Err(NotSent::NeedsEndpoint(why)) => Err(why),
     }
 }
 
-pub fn revoke(
+pub fn verify(
     cx: &Context,
-    provider: &'static str,
-    default_base: &'static str,
+    target: &Target,
     spec: &RequestSpec,
     cred: &Credential,
-) -> Revoked {
+) -> Verification {
+    let bases = match not_for(target, cx, spec, cred) {
+        Ok(b) => b,
+        Err(why) => return Verification::with_detail(Status::NotChecked, why),
+    };
+    let mut last = None;
+    for (i, base) in bases.iter().enumerate() {
+        let v = match cx
+            .http
+            .send(target.provider, |c| build(c, base, spec, cred))
+        {
+            Ok(resp) => verification_from(&resp, &spec.answers, cred),
+            Err(f) => failed(&f),
+        };
+        // Another region may know a key this one does not.
+        if v.status.is_dead() && i + 1 < bases.len() {
+            last = Some(v);
+            continue;
+        }
+        let mut v = v;
+        if i > 0 && v.status == Status::Live {
+            let host = url::Url::parse(base)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default();
+            v.detail = Some(match v.detail {
+                Some(d) => format!("{d}; answered by {host}"),
+                None => format!("answered by {host}"),
+            });
+        }
+        return v;
+    }
+    last.unwrap_or_else(|| Verification::with_detail(Status::NotChecked, "no host"))
+}
+
+pub fn revoke(cx: &Context, target: &Target, spec: &RequestSpec, cred: &Credential) -> Revoked {
     let Answers::Revoke {
         revoked,
         requested,
@@ -245,8 +418,15 @@ pub fn revoke(
     else {
         return Revoked::Failed("not a revocation request".into());
     };
-    let base = cx.base(provider, default_base);
-    match cx.http.send(provider, |c| build(c, base, spec, cred)) {
+    let bases = match not_for(target, cx, spec, cred) {
+        Ok(b) => b,
+        Err(why) => return Revoked::Failed(why),
+    };
+    let base = &bases[0];
+    match cx
+        .http
+        .send(target.provider, |c| build(c, base, spec, cred))
+    {
         Ok(r) if revoked.contains(&r.status) => Revoked::Revoked,
         Ok(r) if requested.contains(&r.status) => Revoked::Requested,
         Ok(r) if already_dead.contains(&r.status) => {
@@ -277,6 +457,10 @@ mod tests {
             "2030-03-17T17:46:40.123Z"
         );
         assert_eq!(expiry(&json!("2027-01-31")).unwrap(), "2027-01-31");
+        assert_eq!(
+            expiry(&json!("1900000000")).unwrap(),
+            "2030-03-17T17:46:40Z"
+        );
         assert_eq!(expiry(&json!("soon")), None);
     }
 
@@ -290,10 +474,35 @@ mod tests {
         assert_eq!(
             render("/x/{pair}/{secret}", &c, |s| utf8_percent_encode(
                 s,
-                NON_ALPHANUMERIC
+                PATH_SEGMENT
             )
             .to_string()),
             "/x/AC1/a%2Fb"
         );
+        let t = Credential {
+            secret: "123:AA-b_c.d~e/f?g",
+            ..c
+        };
+        assert_eq!(
+            render("/bot{secret}/getMe", &t, |s| utf8_percent_encode(
+                s,
+                PATH_SEGMENT
+            )
+            .to_string()),
+            "/bot123:AA-b_c.d~e%2Ff%3Fg/getMe"
+        );
+    }
+
+    #[test]
+    fn wildcard_pointers() {
+        let v = json!({"access_scopes": [{"handle": "read_products"}, {"handle": "write_orders"}],
+                       "items": [], "n": 3});
+        assert_eq!(
+            strings_at(&v, "/access_scopes/*/handle"),
+            ["read_products", "write_orders"]
+        );
+        assert!(strings_at(&v, "/items/*/name").is_empty());
+        assert_eq!(strings_at(&v, "/n"), ["3"]);
+        assert!(strings_at(&v, "/n/*/x").is_empty());
     }
 }

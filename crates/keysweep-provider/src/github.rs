@@ -13,7 +13,7 @@ use reqwest::Method;
 use reqwest::blocking::{Client, RequestBuilder};
 use serde_json::Value;
 
-use crate::adapter::{Capabilities, Credential, Provider, Revoked};
+use crate::adapter::{Calls, Capabilities, Credential, Provider, Revoked};
 use crate::{Context, code, failed, scopes_header, short};
 
 pub struct Github;
@@ -56,6 +56,22 @@ impl Provider for Github {
 
     fn default_base(&self) -> &'static str {
         BASE
+    }
+
+    fn supports(&self, rule_id: &str) -> Capabilities {
+        Capabilities {
+            verify: rule_id != "github-refresh-token",
+            revoke: true,
+            rotate: false,
+        }
+    }
+
+    fn calls(&self) -> Calls {
+        Calls {
+            verify: "GET /user (ghs_: GET /installation/repositories)",
+            revoke: "POST /credentials/revoke, unauthenticated (ghs_: DELETE /installation/token)",
+            rotate: "",
+        }
     }
 
     fn capabilities(&self, cred: &Credential) -> Capabilities {

@@ -9,7 +9,7 @@ use keysweep_core::finding::{Status, Verification};
 use serde_json::Value;
 
 use crate::adapter::{
-    Capabilities, Credential, Minted, Provider, Revoked, RotateError, RotateRequest,
+    Calls, Capabilities, Credential, Minted, Provider, Revoked, RotateError, RotateRequest,
 };
 use crate::{Context, code, failed, short};
 
@@ -28,21 +28,42 @@ impl Provider for Gitlab {
         BASE
     }
 
-    /// Personal, project and group access tokens: the `self` endpoints serve only those.
-    fn owns(&self, cred: &Credential) -> bool {
-        cred.secret.starts_with("glpat-")
+    fn supports(&self, rule_id: &str) -> Capabilities {
+        let pat = rule_id.starts_with("gitlab-pat");
+        Capabilities {
+            verify: pat,
+            revoke: pat,
+            rotate: pat,
+        }
     }
 
-    fn capabilities(&self, _cred: &Credential) -> Capabilities {
+    fn calls(&self) -> Calls {
+        Calls {
+            verify: "GET /api/v4/personal_access_tokens/self",
+            revoke: "DELETE /api/v4/personal_access_tokens/self",
+            rotate: "POST /api/v4/personal_access_tokens/self/rotate",
+        }
+    }
+
+    /// Personal, project and group access tokens: the `self` endpoints serve only those (runner and
+    /// CI job tokens are served by rule data; other kinds have no call).
+    fn capabilities(&self, cred: &Credential) -> Capabilities {
+        let pat = is_pat(cred.secret);
         Capabilities {
-            verify: true,
-            revoke: true,
-            rotate: true,
+            verify: pat,
+            revoke: pat,
+            rotate: pat,
         }
     }
 
     fn verify(&self, cx: &Context, cred: &Credential) -> Verification {
         let secret = cred.secret;
+        if !is_pat(secret) {
+            return Verification::with_detail(
+                Status::NotChecked,
+                "no read-only check for this kind of GitLab token",
+            );
+        }
         let resp = match cx.http.send("gitlab", |c| {
             c.get(url(cx, SELF)).header("PRIVATE-TOKEN", secret)
         }) {
@@ -106,6 +127,9 @@ impl Provider for Gitlab {
         creds
             .iter()
             .map(|cred| {
+                if !is_pat(cred.secret) {
+                    return Revoked::Failed(self.manual_step(cred).unwrap_or_default());
+                }
                 match cx.http.send("gitlab", |c| {
                     c.delete(url(cx, SELF)).header("PRIVATE-TOKEN", cred.secret)
                 }) {
@@ -121,12 +145,26 @@ impl Provider for Gitlab {
     /// `POST .../self/rotate`: GitLab mints a new token (same name and scopes) and revokes this
     /// one. `expires_at` is `YYYY-MM-DD`; without it GitLab picks its default (one week).
     fn rotate(&self, cx: &Context, req: &RotateRequest) -> Result<Minted, RotateError> {
+        if !is_pat(req.credential.secret) {
+            return Err(RotateError::Unsupported(
+                "only GitLab personal, project and group access tokens (glpat-) can be rotated"
+                    .into(),
+            ));
+        }
         rotate(cx, req.credential.secret, req.expires_at)
     }
 
-    fn manual_step(&self, _cred: &Credential) -> Option<String> {
-        None
+    fn manual_step(&self, cred: &Credential) -> Option<String> {
+        (!is_pat(cred.secret)).then(|| {
+            "revoke or reset it in GitLab (the token's settings page: deploy tokens, runners, \
+             pipeline triggers, feed token, ...)"
+                .to_string()
+        })
     }
+}
+
+fn is_pat(secret: &str) -> bool {
+    secret.starts_with("glpat-")
 }
 
 fn url(cx: &Context, path: &str) -> String {

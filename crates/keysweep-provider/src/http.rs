@@ -206,6 +206,11 @@ impl Http {
         &self.policy
     }
 
+    /// The clock requests wait on (tests inject one that never sleeps).
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
     fn gate(&self, provider: &'static str) -> Arc<ProviderGate> {
         let mut gates = self.gates.lock().unwrap();
         gates
@@ -269,8 +274,10 @@ impl Http {
         loop {
             let outcome = {
                 let _p = gate.in_flight.acquire();
-                let _g = self.global.acquire();
+                // Waiting for this provider's turn must not hold a global slot that a request to
+                // another provider could use.
                 self.wait_turn(&gate, deadline)?;
+                let _g = self.global.acquire();
                 build(&self.client).send().map_err(classify).and_then(read)
             };
             match outcome {

@@ -8,13 +8,18 @@
 
 pub mod action;
 pub mod adapter;
+pub mod aws;
+pub mod catalog;
 pub mod declarative;
+pub mod discord;
 pub mod endpoint;
 pub mod github;
 pub mod gitlab;
 pub mod http;
+pub mod lookup;
 pub mod registry;
 pub mod slack;
+pub mod twilio;
 pub mod verify;
 
 use std::sync::Arc;
@@ -33,6 +38,8 @@ pub use registry::{Resolved, resolve};
 pub struct Context {
     pub http: Http,
     pub endpoints: Endpoints,
+    /// AWS accounts never called (canary-token accounts), and whether that list is honoured.
+    pub canaries: aws::Canaries,
 }
 
 impl Context {
@@ -53,6 +60,7 @@ impl Context {
         Ok(Context {
             endpoints: Endpoints::from_cli(endpoint_flags, &registry::endpoint_names())?,
             http: Http::with(policy, clock)?,
+            canaries: aws::Canaries::default(),
         })
     }
 
@@ -60,6 +68,19 @@ impl Context {
     pub fn base<'a>(&'a self, provider: &str, default: &'a str) -> &'a str {
         self.endpoints.base(provider, default)
     }
+}
+
+/// The bases an adapter's requests to `provider` go to, in order: the user's override alone, else
+/// `default` and then the pack's `[api] regions` for the provider.
+pub fn bases(cx: &Context, provider: &str, default: &str) -> Vec<String> {
+    if let Some(url) = cx.endpoints.overridden(provider) {
+        return vec![url.to_string()];
+    }
+    let mut all = vec![default.to_string()];
+    if let Some(api) = keysweep_core::rules::embedded_api(provider) {
+        all.extend(api.regions.iter().cloned());
+    }
+    all
 }
 
 /// The verification an HTTP failure leaves: rate limits, 5xx and spent budgets mean "unknown", a

@@ -7,22 +7,35 @@ use keysweep_core::finding::{Status, Verification};
 use keysweep_core::rules::{Rule, embedded_api, embedded_apis, embedded_rule};
 
 use crate::adapter::{
-    Capabilities, Credential, Minted, Provider, Revoked, RotateError, RotateRequest,
+    Calls, Capabilities, Credential, Minted, Provider, Revoked, RotateError, RotateRequest,
 };
-use crate::{Context, declarative, github, gitlab, slack};
+use crate::declarative::Target;
+use crate::{Context, aws, declarative, discord, github, gitlab, lookup, slack, twilio};
 
 /// Every Rust adapter.
-pub const ADAPTERS: &[&dyn Provider] = &[&slack::Slack, &github::Github, &gitlab::Gitlab];
+pub const ADAPTERS: &[&dyn Provider] = &[
+    &slack::Slack,
+    &github::Github,
+    &gitlab::Gitlab,
+    &aws::Aws,
+    &discord::Discord,
+    &lookup::Npm,
+    &lookup::Heroku,
+    &lookup::Sendgrid,
+    &lookup::Mapbox,
+    &twilio::Twilio,
+];
 
 pub fn adapter(name: &str) -> Option<&'static dyn Provider> {
     ADAPTERS.iter().copied().find(|a| a.name() == name)
 }
 
-/// Providers whose endpoint can be overridden: every adapter and every declarative base.
+/// Providers whose endpoint can be overridden: every adapter and every provider with a host.
 pub fn endpoint_names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = ADAPTERS.iter().map(|a| a.name()).collect();
     for (provider, api) in embedded_apis() {
-        if api.base.is_some() && !names.contains(&provider) {
+        let has_host = api.base.is_some() || api.needs_endpoint.is_some() || !api.hosts.is_empty();
+        if has_host && !names.contains(&provider) {
             names.push(provider);
         }
     }
@@ -36,7 +49,7 @@ pub struct Resolved {
     pub rule: &'static Rule,
     provider: &'static str,
     adapter: Option<&'static dyn Provider>,
-    base: &'static str,
+    target: Target,
 }
 
 /// The server of built-in rule `rule_id`, if anything can act on its secrets.
@@ -44,19 +57,19 @@ pub fn resolve(rule_id: &str) -> Option<Resolved> {
     let rule = embedded_rule(rule_id)?;
     let api = embedded_api(&rule.provider);
     let adapter = api.and_then(|a| a.adapter.as_deref()).and_then(adapter);
-    let base = match (adapter, api.and_then(|a| a.base.as_deref())) {
-        (_, Some(b)) => b,
-        (Some(a), None) => a.default_base(),
-        (None, None) => return None,
-    };
     if adapter.is_none() && rule.verify.is_none() && rule.revoke.is_none() {
         return None;
     }
+    let provider = rule.provider.as_str();
     Some(Resolved {
         rule,
-        provider: rule.provider.as_str(),
+        provider,
         adapter,
-        base,
+        target: Target {
+            provider,
+            api,
+            fallback: adapter.map(|a| a.default_base()),
+        },
     })
 }
 
@@ -73,7 +86,13 @@ pub fn not_sent(cred: &Credential) -> Verification {
             Status::NotChecked,
             format!("not shaped like a {} credential: not sent", r.provider),
         ),
-        None => Verification::with_detail(Status::NotChecked, "no verifier for this rule"),
+        None => Verification::with_detail(
+            Status::NotChecked,
+            embedded_rule(cred.rule_id)
+                .and_then(|r| embedded_api(&r.provider))
+                .and_then(|a| a.no_check.clone())
+                .unwrap_or_else(|| "no verifier for this rule".into()),
+        ),
     }
 }
 
@@ -83,11 +102,31 @@ impl Provider for Resolved {
     }
 
     fn default_base(&self) -> &'static str {
-        self.base
+        self.target
+            .api
+            .and_then(|a| a.base.as_deref())
+            .or(self.target.fallback)
+            .unwrap_or("")
     }
 
     fn owns(&self, cred: &Credential) -> bool {
         self.adapter.is_none_or(|a| a.owns(cred))
+    }
+
+    fn supports(&self, rule_id: &str) -> Capabilities {
+        let from_adapter = self
+            .adapter
+            .map(|a| a.supports(rule_id))
+            .unwrap_or_default();
+        Capabilities {
+            verify: self.rule.verify.is_some() || from_adapter.verify,
+            revoke: self.rule.revoke.is_some() || from_adapter.revoke,
+            rotate: from_adapter.rotate,
+        }
+    }
+
+    fn calls(&self) -> Calls {
+        self.adapter.map(|a| a.calls()).unwrap_or_default()
     }
 
     fn capabilities(&self, cred: &Credential) -> Capabilities {
@@ -104,7 +143,7 @@ impl Provider for Resolved {
 
     fn verify(&self, cx: &Context, cred: &Credential) -> Verification {
         match (&self.rule.verify, self.adapter) {
-            (Some(spec), _) => declarative::verify(cx, self.provider, self.base, spec, cred),
+            (Some(spec), _) => declarative::verify(cx, &self.target, spec, cred),
             (None, Some(a)) => a.verify(cx, cred),
             (None, None) => {
                 Verification::with_detail(Status::NotChecked, "no verifier for this rule")
@@ -116,7 +155,7 @@ impl Provider for Resolved {
         match (&self.rule.revoke, self.adapter) {
             (Some(spec), _) => creds
                 .iter()
-                .map(|c| declarative::revoke(cx, self.provider, self.base, spec, c))
+                .map(|c| declarative::revoke(cx, &self.target, spec, c))
                 .collect(),
             (None, Some(a)) => a.revoke(cx, creds),
             (None, None) => creds
@@ -181,6 +220,28 @@ mod tests {
             if rule.verify.is_some() || rule.revoke.is_some() {
                 assert!(resolve(&rule.id).is_some(), "{}", rule.id);
             }
+            let api = embedded_api(&rule.provider);
+            for spec in rule.verify.iter().chain(rule.revoke.iter()) {
+                if let Some(h) = &spec.host {
+                    let url = api.and_then(|a| a.hosts.get(h));
+                    assert!(url.is_some(), "{}: no host {h:?} in [api] hosts", rule.id);
+                    assert!(
+                        crate::endpoint::check_url(url.unwrap()).is_ok(),
+                        "{}",
+                        rule.id
+                    );
+                }
+            }
+        }
+        for (provider, api) in embedded_apis() {
+            for url in api.regions.iter().chain(api.hosts.values()) {
+                assert!(url.starts_with("https://"), "{provider}: {url}");
+                assert!(crate::endpoint::check_url(url).is_ok(), "{provider}: {url}");
+            }
+            assert!(
+                api.needs_endpoint.is_none() || api.base.is_none(),
+                "{provider}: a host the user names has no default"
+            );
         }
     }
 

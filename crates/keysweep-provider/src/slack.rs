@@ -7,7 +7,7 @@ use keysweep_core::finding::{Status, Verification};
 use serde_json::Value;
 
 use crate::adapter::{
-    Capabilities, Credential, Minted, Provider, Revoked, RotateError, RotateRequest,
+    Calls, Capabilities, Credential, Minted, Provider, Revoked, RotateError, RotateRequest,
 };
 use crate::http::{Failure, Response};
 use crate::{Context, code, failed, scopes_header, short};
@@ -87,6 +87,33 @@ impl Provider for Slack {
 
     fn default_base(&self) -> &'static str {
         BASE
+    }
+
+    fn supports(&self, rule_id: &str) -> Capabilities {
+        match rule_id {
+            "slack-refresh-token" => Capabilities {
+                rotate: true,
+                ..Capabilities::default()
+            },
+            "slack-legacy-workspace-refresh-token" => Capabilities::default(),
+            id if id.ends_with("webhook-url") => Capabilities {
+                verify: true,
+                ..Capabilities::default()
+            },
+            _ => Capabilities {
+                verify: true,
+                revoke: true,
+                rotate: false,
+            },
+        }
+    }
+
+    fn calls(&self) -> Calls {
+        Calls {
+            verify: "POST /api/auth.test; webhooks: POST to the webhook URL with a body that cannot post",
+            revoke: "POST /api/auth.revoke",
+            rotate: "POST /api/oauth.v2.access (client credentials) or /api/tooling.tokens.rotate",
+        }
     }
 
     /// Webhook URLs must be https URLs on Slack's hooks host with a webhook path.

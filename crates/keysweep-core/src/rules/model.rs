@@ -67,6 +67,23 @@ pub struct ApiSpec {
     /// How to revoke and rotate this provider's credentials, as markdown steps (SARIF help, plans).
     #[serde(default)]
     pub remediation: Option<String>,
+    /// Other hosts of the provider, by name, for requests that say `host = "NAME"` (an OAuth host
+    /// next to the API host). `--endpoint PROVIDER=URL` overrides them all.
+    #[serde(default)]
+    pub hosts: std::collections::BTreeMap<String, String>,
+    /// Bases tried after `base`, in order, while the answer says the secret is not accepted: the
+    /// same API in other regions or sites (EU, US3, ...), where a key works in one only.
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// The provider has no public host (each customer has its own: `https://<org>.okta.com`), so
+    /// nothing is sent unless the person running keysweep names one with `--endpoint`; this text
+    /// says what to name. Never taken from a scanned file.
+    #[serde(default)]
+    pub needs_endpoint: Option<String>,
+    /// Why some or all of the provider's secrets cannot be checked without side effects or more
+    /// than the secret (shown instead of a bare "no verifier").
+    #[serde(default)]
+    pub no_check: Option<String>,
 }
 
 /// A rule as written on disk (also the schema of `[[rules]]` in keysweep.toml, which names its

@@ -2,13 +2,16 @@
 //! verification call and its revocation call as data, when each is one HTTP request. This module only
 //! parses and checks them; the provider crate sends them.
 //!
-//! Templates may name `{secret}` and `{pair}` (the companion secret); nothing else is substituted.
-//! The URL is always the provider's compiled-in base (or the user's `--endpoint` override) followed
-//! by `path`: a rule cannot name a host.
+//! Templates may name `{secret}` and `{pair}` (the companion secret); nothing else is substituted
+//! (other braces, as in a GraphQL query, are literal). A request that names `{pair}` is sent only
+//! when the finding has its companion. The URL is always one of the provider's compiled-in hosts (or
+//! the user's `--endpoint` override) followed by `path`: a rule cannot name a host.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+
+use crate::finding::Status;
 
 /// `[rule.verify]` as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -45,6 +48,14 @@ pub struct VerifySpec {
     pub expires_at: Option<String>,
     #[serde(default)]
     pub null_means_never: bool,
+    /// A JSON pointer to the provider's own code for the answer (`/error/code`), shown as `detail`
+    /// when it is short and plain.
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// What a code at `detail` means, overriding the status: `{ api_key_expired = "expired" }`.
+    /// Values: live, invalid, revoked, expired, unknown.
+    #[serde(default)]
+    pub codes: BTreeMap<String, String>,
 }
 
 /// `[rule.revoke]` as written.
@@ -84,6 +95,12 @@ pub struct RequestFields {
     /// A form body (`application/x-www-form-urlencoded`).
     #[serde(default)]
     pub form: BTreeMap<String, String>,
+    /// One of the provider's `[api] hosts`, instead of its `base`.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Prefixes of the secrets this request is for (a rule whose kinds differ); others are not sent.
+    #[serde(default)]
+    pub applies_to: Vec<String>,
 }
 
 /// A checked request with its answer mapping.
@@ -96,7 +113,41 @@ pub struct RequestSpec {
     pub basic: Option<(String, String)>,
     pub json: Option<serde_json::Value>,
     pub form: Vec<(String, String)>,
+    pub host: Option<String>,
+    pub applies_to: Vec<String>,
     pub answers: Answers,
+}
+
+impl RequestSpec {
+    /// Whether any template names `{pair}`: then the request needs the finding's companion.
+    pub fn needs_pair(&self) -> bool {
+        let mut all = vec![self.path.as_str()];
+        all.extend(self.query.iter().map(|(_, v)| v.as_str()));
+        all.extend(self.headers.iter().map(|(_, v)| v.as_str()));
+        all.extend(self.form.iter().map(|(_, v)| v.as_str()));
+        if let Some((u, p)) = &self.basic {
+            all.push(u);
+            all.push(p);
+        }
+        let mut json = Vec::new();
+        if let Some(j) = &self.json {
+            json_templates(j, &mut json);
+        }
+        all.iter()
+            .copied()
+            .chain(json.iter().map(String::as_str))
+            .any(|t| t.contains("{pair}"))
+    }
+
+    /// Whether this request is meant for `secret` (its `applies_to` prefixes).
+    pub fn applies_to(&self, secret: &str) -> bool {
+        self.applies_to.is_empty() || self.applies_to.iter().any(|p| secret.starts_with(p))
+    }
+
+    /// `METHOD /path` for documentation (`keysweep providers`).
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.method.as_str(), self.path)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +172,8 @@ impl Method {
 }
 
 /// What an answer means.
+// One per rule, built once when the pack loads: the size of the larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Answers {
     Verify {
@@ -134,6 +187,8 @@ pub enum Answers {
         scopes: Option<Scopes>,
         expires_at: Option<String>,
         null_means_never: bool,
+        detail: Option<String>,
+        codes: Vec<(String, Status)>,
     },
     Revoke {
         revoked: Vec<u16>,
@@ -158,9 +213,28 @@ impl VerifySpec {
             .iter()
             .chain(self.ok.iter())
             .chain(self.expires_at.iter())
+            .chain(self.detail.iter())
         {
             pointer(p)?;
         }
+        if !self.codes.is_empty() && self.detail.is_none() {
+            return Err("`codes` needs `detail` (where the code is)".into());
+        }
+        let codes = self
+            .codes
+            .iter()
+            .map(|(k, v)| {
+                let st = match v.as_str() {
+                    "live" => Status::Live,
+                    "invalid" => Status::Invalid,
+                    "revoked" => Status::Revoked,
+                    "expired" => Status::Expired,
+                    "unknown" => Status::Unknown,
+                    other => return Err(format!("`codes.{k}`: unknown status {other:?}")),
+                };
+                Ok((k.clone(), st))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
         let scopes = match self.scopes.as_deref() {
             None => None,
             Some(s) => Some(match s.strip_prefix("header:") {
@@ -180,6 +254,8 @@ impl VerifySpec {
             scopes,
             expires_at: self.expires_at.clone(),
             null_means_never: self.null_means_never,
+            detail: self.detail.clone(),
+            codes,
         };
         let method = self.request.method()?;
         if method != Method::Get && method != Method::Post {
@@ -210,19 +286,25 @@ fn pointer(p: &str) -> Result<&str, String> {
     }
 }
 
-/// Checks that a template names only `{secret}` and `{pair}`.
+/// Checks that a template names only `{secret}` and `{pair}`. A placeholder is a brace around a
+/// lowercase name; other braces (a GraphQL query's) are literal text.
 fn template(t: &str) -> Result<(), String> {
     let mut rest = t;
     while let Some(open) = rest.find('{') {
         let after = &rest[open + 1..];
-        let close = after
-            .find('}')
-            .ok_or_else(|| format!("unclosed `{{` in template {t:?}"))?;
-        match &after[..close] {
-            "secret" | "pair" => {}
-            other => return Err(format!("unknown placeholder {{{other}}} in template {t:?}")),
+        let name_len = after
+            .bytes()
+            .take_while(|b| b.is_ascii_lowercase() || *b == b'_')
+            .count();
+        if name_len > 0 && after.as_bytes().get(name_len) == Some(&b'}') {
+            match &after[..name_len] {
+                "secret" | "pair" => {}
+                other => {
+                    return Err(format!("unknown placeholder {{{other}}} in template {t:?}"));
+                }
+            }
         }
-        rest = &after[close + 1..];
+        rest = after;
     }
     Ok(())
 }
@@ -289,6 +371,8 @@ impl RequestFields {
             basic: self.basic.clone().map(|[u, p]| (u, p)),
             json: self.json.clone(),
             form: self.form.clone().into_iter().collect(),
+            host: self.host.clone(),
+            applies_to: self.applies_to.clone(),
             answers,
         })
     }
@@ -319,5 +403,28 @@ mod tests {
         assert!(verify("method='GET'\npath='/x/{secret}/{host}'\nlive=[200]").is_err());
         assert!(verify("method='DELETE'\npath='/x/{secret}'\nlive=[200]").is_err());
         assert!(verify("method='GET'\npath='/x/{secret}'\nlive=[]").is_err());
+    }
+
+    #[test]
+    fn graphql_braces_are_text_and_pairs_are_noticed() {
+        let q = verify(
+            "method='POST'\npath='/graphql'\nheaders={Authorization='{secret}'}\njson={query='{ viewer { id } }'}\nlive=[200]",
+        )
+        .unwrap();
+        assert!(!q.needs_pair());
+        let p =
+            verify("method='GET'\npath='/a/{pair}.json'\nbasic=['{pair}','{secret}']\nlive=[200]")
+                .unwrap();
+        assert!(p.needs_pair());
+        assert!(
+            verify("method='GET'\npath='/x'\nheaders={A='{secret}'}\ndetail='/code'\ncodes={x='gone'}\nlive=[200]")
+                .is_err()
+        );
+        let scoped = verify(
+            "method='GET'\npath='/x'\nheaders={A='{secret}'}\napplies_to=['tskey-api-']\nlive=[200]",
+        )
+        .unwrap();
+        assert!(scoped.applies_to(&["tskey-api-", "abc"].concat()));
+        assert!(!scoped.applies_to(&["tskey-client-", "abc"].concat()));
     }
 }

@@ -1,0 +1,449 @@
+//! AWS access keys: `sts:GetCallerIdentity` to verify (it needs no IAM permission), IAM
+//! `UpdateAccessKey Status=Inactive` on the key itself to revoke (when the key's own policy allows
+//! it), both signed with SigV4 (`aws-sigv4`, no SDK).
+//!
+//! An access key id encodes its account id, which is decoded offline and reported for every AWS
+//! finding. Keys of known canary-token accounts are never sent to AWS: using a canary key is what
+//! alerts its owner, so verifying one would tell a stranger that someone found it.
+
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use keysweep_core::finding::{Status, Verification};
+
+use crate::adapter::{Calls, Capabilities, Credential, Provider, Revoked};
+use crate::http::Response;
+use crate::{Context, code, failed, short};
+
+pub struct Aws;
+
+const STS: &str = "https://sts.amazonaws.com";
+const IAM: &str = "https://iam.amazonaws.com";
+const REGION: &str = "us-east-1";
+const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
+
+/// Canary-token accounts documented in public sources: 992382622183 is the account of
+/// canarytokens.org's AWS keys (its ARNs read `arn:aws:iam::992382622183:user/canarytokens.com@@...`
+/// in public honeytoken-detection write-ups), and 595918472158 is decoded from the canarytokens.org
+/// key prefix `AKIAYVP4CIPP` published in a write-up of the service. Others can be added with
+/// `--canary-account` or `KEYSWEEP_CANARY_ACCOUNTS`.
+pub const KNOWN_CANARY_ACCOUNTS: &[&str] = &["992382622183", "595918472158"];
+
+/// AWS accounts keysweep never calls AWS about, and whether that rule is on.
+#[derive(Debug, Clone)]
+pub struct Canaries {
+    pub accounts: Vec<String>,
+    /// Off only with `--verify-canaries`.
+    pub skip: bool,
+}
+
+impl Default for Canaries {
+    fn default() -> Canaries {
+        Canaries {
+            accounts: KNOWN_CANARY_ACCOUNTS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            skip: true,
+        }
+    }
+}
+
+impl Canaries {
+    /// The built-in list plus `extra` (12-digit account ids; anything else is an error).
+    pub fn with(extra: &[String], verify_canaries: bool) -> Result<Canaries, String> {
+        let mut c = Canaries::default();
+        for item in extra.iter().flat_map(|s| s.split([',', ' '])) {
+            let id = item.trim();
+            if id.is_empty() {
+                continue;
+            }
+            if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "canary account {id:?}: an AWS account id is 12 digits"
+                ));
+            }
+            if !c.accounts.iter().any(|a| a == id) {
+                c.accounts.push(id.to_string());
+            }
+        }
+        c.skip = !verify_canaries;
+        Ok(c)
+    }
+
+    fn is_canary(&self, account: &str) -> bool {
+        self.skip && self.accounts.iter().any(|a| a == account)
+    }
+}
+
+/// The account id encoded in an access key id, or `None` for ids that predate the encoding (their
+/// fifth character is below `Q`) or are not key ids. The 16 characters after the prefix are base32;
+/// the account is bits 1..40 of the first six decoded bytes, shifted right by 7.
+pub fn account_id(key_id: &str) -> Option<String> {
+    const B32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let body = key_id.get(4..)?.as_bytes();
+    if key_id.len() != 20 {
+        return None;
+    }
+    let mut bits: u128 = 0;
+    for &c in body {
+        bits = (bits << 5) | B32.iter().position(|&b| b == c)? as u128;
+    }
+    // 16 characters are 80 bits; the first 48 hold the account.
+    let z = (bits >> 32) as u64;
+    if z >> 47 == 0 {
+        return None;
+    }
+    let account = (z & 0x7fff_ffff_ff80) >> 7;
+    Some(format!("{account:012}"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `aws-access-key`: a key id with its secret key (the pair).
+    Pair,
+    /// A key id alone: its account is known offline, nothing can be asked.
+    KeyId,
+    /// A secret key alone: nothing to sign with.
+    Secret,
+}
+
+fn kind(cred: &Credential) -> Kind {
+    match cred.rule_id {
+        "aws-secret-access-key" => Kind::Secret,
+        _ if cred.pair.is_some_and(|p| !p.is_empty()) => Kind::Pair,
+        _ => Kind::KeyId,
+    }
+}
+
+/// Long-term user keys; temporary `ASIA` keys need their session token, which is never found next to
+/// them reliably.
+fn long_term(key_id: &str) -> bool {
+    key_id.starts_with("AKIA")
+}
+
+impl Provider for Aws {
+    fn name(&self) -> &'static str {
+        "aws"
+    }
+
+    fn default_base(&self) -> &'static str {
+        STS
+    }
+
+    fn supports(&self, rule_id: &str) -> Capabilities {
+        let pair = rule_id == "aws-access-key";
+        Capabilities {
+            verify: pair,
+            revoke: pair,
+            rotate: false,
+        }
+    }
+
+    fn calls(&self) -> Calls {
+        Calls {
+            verify: "POST sts.amazonaws.com Action=GetCallerIdentity (SigV4), except canary-token accounts",
+            revoke: "POST iam.amazonaws.com Action=UpdateAccessKey Status=Inactive (SigV4; if the key may)",
+            rotate: "",
+        }
+    }
+
+    fn capabilities(&self, cred: &Credential) -> Capabilities {
+        let signable = kind(cred) == Kind::Pair && long_term(cred.secret);
+        Capabilities {
+            verify: signable,
+            revoke: signable,
+            rotate: false,
+        }
+    }
+
+    fn verify(&self, cx: &Context, cred: &Credential) -> Verification {
+        if kind(cred) == Kind::Secret {
+            return Verification::with_detail(
+                Status::NotChecked,
+                "a secret access key alone cannot be checked: its access key id was not found next to it",
+            );
+        }
+        let account = account_id(cred.secret);
+        let offline = |detail: String| Verification {
+            identity: account
+                .as_ref()
+                .map(|a| format!("account {a} (decoded from the key id)")),
+            ..Verification::with_detail(Status::NotChecked, detail)
+        };
+        if let Some(a) = &account
+            && cx.canaries.is_canary(a)
+        {
+            return offline(format!(
+                "account {a} is a known canary-token account: not sent to AWS (using the key would \
+                 alert its owner; --verify-canaries to check it anyway)"
+            ));
+        }
+        match kind(cred) {
+            Kind::KeyId => {
+                return offline(
+                    "no secret access key found next to it: nothing to sign with".into(),
+                );
+            }
+            _ if !long_term(cred.secret) => {
+                return offline(
+                    "temporary or special-purpose key (not AKIA): checking it needs its session \
+                     token"
+                        .into(),
+                );
+            }
+            _ => {}
+        }
+        let Some(secret) = cred.pair else {
+            return offline("no secret access key".into());
+        };
+        let body = "Action=GetCallerIdentity&Version=2011-06-15";
+        let base = cx.base("aws", STS);
+        let mut resp = call(cx, base, "sts", cred.secret, secret, body);
+        // AWS may refuse a second signature with the same key id within a few seconds as
+        // SignatureDoesNotMatch (observed behaviour): one retry after a pause.
+        if let Ok(r) = &resp
+            && error_code(r).as_deref() == Some("SignatureDoesNotMatch")
+        {
+            cx.http.clock().sleep(Duration::from_secs(5));
+            resp = call(cx, base, "sts", cred.secret, secret, body);
+        }
+        let resp = match resp {
+            Ok(r) => r,
+            Err(f) => return failed(&f),
+        };
+        let scrub = |t: &str| short(&crate::scrub(t, &[cred.secret, secret]), 160);
+        if resp.status == 200 {
+            let text = String::from_utf8_lossy(&resp.body);
+            let Some(arn) = tag(&text, "Arn") else {
+                return Verification::with_detail(Status::Error, "malformed response");
+            };
+            let acct = tag(&text, "Account").or(account);
+            return Verification {
+                identity: Some(match acct {
+                    Some(a) => format!("{} (account {})", scrub(&arn), scrub(&a)),
+                    None => scrub(&arn),
+                }),
+                ..Verification::new(Status::Live)
+            };
+        }
+        let said = error_code(&resp);
+        let status = match said.as_deref() {
+            Some("InvalidClientTokenId") => Status::Invalid,
+            Some("ExpiredToken") => Status::Expired,
+            // The key id exists, but the secret next to it is not its secret.
+            Some("SignatureDoesNotMatch") => Status::Invalid,
+            _ => Status::Unknown,
+        };
+        let mut detail = said.unwrap_or_else(|| format!("HTTP {}", resp.status));
+        if detail == "SignatureDoesNotMatch" {
+            detail.push_str(": the secret key found next to the key id is not its secret");
+        }
+        let mut v = Verification::with_detail(status, detail);
+        if status != Status::Unknown {
+            v.identity = account.map(|a| format!("account {a} (decoded from the key id)"));
+        }
+        v
+    }
+
+    /// Deactivates the key with itself (`UpdateAccessKey Status=Inactive`, reversible by the owner);
+    /// AWS allows it when the key's own policy grants `iam:UpdateAccessKey` on it.
+    fn revoke(&self, cx: &Context, creds: &[Credential]) -> Vec<Revoked> {
+        creds
+            .iter()
+            .map(|c| {
+                let (Kind::Pair, Some(secret)) = (kind(c), c.pair) else {
+                    return Revoked::Failed(self.manual_step(c).unwrap_or_default());
+                };
+                if !long_term(c.secret) {
+                    return Revoked::Failed(self.manual_step(c).unwrap_or_default());
+                }
+                if account_id(c.secret).is_some_and(|a| cx.canaries.is_canary(&a)) {
+                    return Revoked::Failed("a canary-token account: not sent to AWS".into());
+                }
+                let body = format!(
+                    "Action=UpdateAccessKey&Version=2010-05-08&AccessKeyId={}&Status=Inactive",
+                    c.secret
+                );
+                match call(cx, cx.base("aws", IAM), "iam", c.secret, secret, &body) {
+                    Ok(r) if r.status == 200 => Revoked::Revoked,
+                    Ok(r) => match error_code(&r).as_deref() {
+                        Some("InvalidClientTokenId") => {
+                            Revoked::AlreadyDead("InvalidClientTokenId".into())
+                        }
+                        Some("AccessDenied") => Revoked::Failed(
+                            "AccessDenied: the key may not deactivate itself (no \
+                             iam:UpdateAccessKey on its own user); deactivate it in the IAM \
+                             console or with the account's admin credentials"
+                                .into(),
+                        ),
+                        Some(other) => Revoked::Failed(other.to_string()),
+                        None => Revoked::Failed(format!("HTTP {}", r.status)),
+                    },
+                    Err(f) => Revoked::Failed(f.to_string()),
+                }
+            })
+            .collect()
+    }
+
+    fn manual_step(&self, cred: &Credential) -> Option<String> {
+        if self.capabilities(cred).revoke {
+            return None;
+        }
+        Some(
+            "deactivate and delete the access key in the IAM console (temporary ASIA credentials: \
+             revoke the role's active sessions), then review CloudTrail"
+                .to_string(),
+        )
+    }
+}
+
+/// One signed form POST of the query API.
+fn call(
+    cx: &Context,
+    base: &str,
+    service: &str,
+    key_id: &str,
+    secret: &str,
+    body: &str,
+) -> Result<Response, crate::Failure> {
+    let url = format!("{base}/");
+    let headers = match signature(&url, service, key_id, secret, body) {
+        Ok(h) => h,
+        Err(_) => return Err(crate::Failure::Network("request signing failed")),
+    };
+    cx.http.send("aws", |c| {
+        let mut req = c
+            .post(&url)
+            .header("content-type", FORM)
+            .body(body.to_string());
+        for (k, v) in &headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        req
+    })
+}
+
+/// The SigV4 headers (`authorization`, `x-amz-date`) for a form POST to `url`.
+fn signature(
+    url: &str,
+    service: &str,
+    key_id: &str,
+    secret: &str,
+    body: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let identity: Identity = Credentials::new(key_id, secret, None, None, "keysweep").into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(REGION)
+        .name(service)
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|_| "signing parameters")?
+        .into();
+    let host = url::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| u.port().map_or(h.to_string(), |p| format!("{h}:{p}")))
+        })
+        .ok_or("no host")?;
+    let signable = SignableRequest::new(
+        "POST",
+        url,
+        [("host", host.as_str()), ("content-type", FORM)].into_iter(),
+        SignableBody::Bytes(body.as_bytes()),
+    )
+    .map_err(|_| "signable request")?;
+    let (instructions, _) = sign(signable, &params).map_err(|_| "signing")?.into_parts();
+    Ok(instructions
+        .headers()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("host"))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect())
+}
+
+/// The text of the first `<name>...</name>` element (AWS query API answers are small XML).
+fn tag(xml: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let start = xml.find(&open)? + open.len();
+    let end = xml[start..].find(&format!("</{name}>"))? + start;
+    Some(xml[start..end].trim().to_string())
+}
+
+/// The `<Code>` of an AWS error answer, if it is a plain code.
+fn error_code(r: &Response) -> Option<String> {
+    tag(&String::from_utf8_lossy(&r.body), "Code").and_then(|c| code(&c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_ids_decode_offline() {
+        // Published decodings of AWS key ids (key-id format write-ups).
+        assert_eq!(
+            account_id(&["ASIA", "Y34FZKBOKMUTVV7A"].concat()).unwrap(),
+            "609629065308"
+        );
+        assert_eq!(
+            account_id(&["AKIA", "RZPUZDIKGB2VALC4"].concat()).unwrap(),
+            "123456789012"
+        );
+        assert_eq!(
+            account_id(&["AKIA", "6RVFFB77RE7OLMKI"].concat()).unwrap(),
+            "999999999999"
+        );
+        assert_eq!(
+            account_id(&["ASIA", "QNZGKIQY56JQ7WML"].concat()).unwrap(),
+            "029608264753"
+        );
+        // Old-format ids carry no account; junk is not decoded.
+        assert_eq!(account_id(&["AKIA", "IOSFODNN7EXAMPLE"].concat()), None);
+        assert_eq!(account_id("AKIA1"), None);
+        assert_eq!(account_id(&["AKIA", "rzpuzdikgb2valc4"].concat()), None);
+    }
+
+    #[test]
+    fn canary_list_is_overridable() {
+        let c = Canaries::with(&["111122223333, 444455556666".into()], false).unwrap();
+        assert!(c.is_canary("111122223333") && c.is_canary("444455556666"));
+        assert!(c.is_canary(KNOWN_CANARY_ACCOUNTS[0]));
+        let off = Canaries::with(&[], true).unwrap();
+        assert!(!off.is_canary(KNOWN_CANARY_ACCOUNTS[0]));
+        assert!(Canaries::with(&["12345".into()], false).is_err());
+    }
+
+    #[test]
+    fn xml_fields() {
+        let xml = "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/Alice</Arn><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>";
+        assert_eq!(
+            tag(xml, "Arn").unwrap(),
+            "arn:aws:iam::123456789012:user/Alice"
+        );
+        assert_eq!(tag(xml, "Code"), None);
+    }
+
+    #[test]
+    fn signature_has_the_sigv4_shape() {
+        let h = signature(
+            "https://sts.amazonaws.com/",
+            "sts",
+            &["AKIA", "RZPUZDIKGB2VALC4"].concat(),
+            "0123456789012345678901234567890123456789",
+            "Action=GetCallerIdentity&Version=2011-06-15",
+        )
+        .unwrap();
+        let auth = &h.iter().find(|(k, _)| k == "authorization").unwrap().1;
+        let expected = ["AWS4-HMAC-SHA256 Credential=", "AKIA", "RZPUZDIKGB2VALC4/"].concat();
+        assert!(auth.starts_with(&expected), "{auth}");
+        assert!(auth.contains("/us-east-1/sts/aws4_request"));
+        assert!(auth.contains("SignedHeaders=content-type;host;x-amz-date"));
+        assert!(h.iter().any(|(k, _)| k == "x-amz-date"));
+    }
+}
