@@ -31,6 +31,9 @@ pub struct Config {
     pub rules: Vec<RuleSpec>,
     #[serde(default)]
     pub revoke: RevokePolicy,
+    /// What makes a scan fail (exit 1); absent: any finding.
+    #[serde(default)]
+    pub policy: Option<crate::policy::Policy>,
     /// Where the config came from, for messages.
     #[serde(skip)]
     pub origin: Option<PathBuf>,

@@ -27,6 +27,8 @@ pub struct Finding {
     pub fingerprint: String,
     pub commit: Option<CommitInfo>,
     pub verification: Option<Verification>,
+    /// History scans: where the secret is still exposed, and when it left HEAD.
+    pub exposure: Option<crate::source::git::exposure::Exposure>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,6 +169,7 @@ impl Finding {
             pair: loc.m.pair,
             commit,
             verification: None,
+            exposure: None,
         }
     }
 

@@ -143,7 +143,32 @@ pub fn history(
             hits.lock().unwrap().push((oid, found));
         }
     });
-    let mut findings = history.attribute(hits.into_inner().unwrap())?;
+    let hits = hits.into_inner().unwrap();
+    // Every blob holding each secret, for where it is still exposed.
+    let mut holds: std::collections::HashMap<(String, String), Vec<git2::Oid>> =
+        std::collections::HashMap::new();
+    for (oid, found) in &hits {
+        for f in found {
+            let e = holds
+                .entry((f.rule_id.clone(), f.secret_sha256.clone()))
+                .or_default();
+            if !e.contains(oid) {
+                e.push(*oid);
+            }
+        }
+    }
+    let mut findings = history.attribute(hits)?;
+    let keys: Vec<(String, String)> = holds.keys().cloned().collect();
+    let lists: Vec<Vec<git2::Oid>> = keys.iter().map(|k| holds[k].clone()).collect();
+    let exposed = history.exposure(&lists);
+    let by_key: std::collections::HashMap<
+        &(String, String),
+        &crate::source::git::exposure::Exposure,
+    > = keys.iter().zip(&exposed).collect();
+    for f in &mut findings {
+        let key = (f.rule_id.clone(), f.secret_sha256.clone());
+        f.exposure = by_key.get(&key).map(|e| (*e).clone());
+    }
     if worktree {
         let Some(workdir) = history.workdir() else {
             return Err(Error::Usage(format!(

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{Printer, ReportOptions, Summary};
 use crate::finding::{Finding, Verification};
 use crate::rules::Severity;
+use crate::source::git::exposure::Exposure;
 
 pub const VERSION: u32 = 1;
 
@@ -37,6 +38,13 @@ pub struct JsonFinding {
     pub date: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification: Option<Verification>,
+    /// History scans: where the secret is still exposed and when it left HEAD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposure: Option<Exposure>,
+    /// History scans: days from the commit that introduced the secret to its removal from HEAD, or
+    /// to the time of the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposure_days: Option<i64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -69,6 +77,8 @@ impl JsonFinding {
             email: f.commit.as_ref().map(|c| c.email.clone()),
             date: f.commit.as_ref().map(|c| c.date.clone()),
             verification: f.verification.clone(),
+            exposure: f.exposure.clone(),
+            exposure_days: crate::policy::exposure_days(f, time::OffsetDateTime::now_utc()),
         }
     }
 }
@@ -98,6 +108,7 @@ impl JsonFinding {
             fingerprint: self.fingerprint,
             commit,
             verification: self.verification,
+            exposure: self.exposure,
         }
     }
 }

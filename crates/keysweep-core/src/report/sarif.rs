@@ -317,6 +317,7 @@ mod tests {
                 crate::finding::Status::Revoked,
                 "token_revoked",
             )),
+            exposure: None,
         }
     }
 

@@ -135,6 +135,11 @@ impl History {
         );
     }
 
+    /// Where the secrets that the blobs in `holds[i]` hold are still exposed (see [`super::exposure`]).
+    pub fn exposure(&self, holds: &[Vec<Oid>]) -> Vec<super::exposure::Exposure> {
+        super::exposure::exposure(&self.repo, &super::exposure::Wanted::new(holds))
+    }
+
     /// Gives each finding the commit that introduced its blob, and keeps one finding per (rule,
     /// path, secret): the one from the oldest blob, where the secret first appeared at that path.
     pub fn attribute(&self, hits: Vec<(Oid, Vec<Finding>)>) -> Result<Vec<Finding>> {

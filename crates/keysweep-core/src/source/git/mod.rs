@@ -1,5 +1,6 @@
 //! Git sources: the whole history (each distinct blob once) and the staged index.
 
+pub mod exposure;
 pub mod history;
 pub mod staged;
 
