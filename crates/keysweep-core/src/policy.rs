@@ -145,3 +145,94 @@ pub fn check(policy: &Policy, findings: &[Finding], now: time::OffsetDateTime) -
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{CommitInfo, Verification};
+
+    fn finding(rule: &str, file: &str, status: Status, never: bool, date: &str) -> Finding {
+        let secret = format!("{rule}-{}", ["Zq3xT0bW9mY", "k2LsV8nRf4H"].concat());
+        Finding {
+            rule_id: rule.into(),
+            provider: "p".into(),
+            description: "d".into(),
+            severity: crate::rules::Severity::High,
+            file: file.into(),
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 2,
+            secret_sha256: crate::finding::sha256_hex(secret.as_bytes()),
+            fingerprint: String::new(),
+            secret,
+            pair: None,
+            commit: Some(CommitInfo {
+                commit: "c1".into(),
+                author: "a".into(),
+                email: "e".into(),
+                date: date.into(),
+            }),
+            verification: Some(Verification {
+                never_expires: never,
+                ..Verification::new(status)
+            }),
+            exposure: None,
+        }
+    }
+
+    #[test]
+    fn each_gate_names_the_secret_and_why() {
+        let now = time::macros::datetime!(2026-01-01 0:00 UTC);
+        let findings = vec![
+            finding("a", "x.env", Status::Live, true, "2025-12-01T00:00:00Z"),
+            finding("b", "y.env", Status::Revoked, false, "2020-01-01T00:00:00Z"),
+            finding(
+                "slack-refresh-token",
+                "z.env",
+                Status::NotChecked,
+                false,
+                "2025-12-20T00:00:00Z",
+            ),
+            finding(
+                "slack-rotating-bot-token",
+                "z.env",
+                Status::Live,
+                false,
+                "2025-12-20T00:00:00Z",
+            ),
+        ];
+        assert_eq!(check(&Policy::default_gate(), &findings, now).len(), 4);
+        let p = Policy {
+            fail_on_live_never_expiring: true,
+            max_exposure_days: Some(365),
+            fail_on_refresh_with_access: true,
+            ..Policy::default()
+        };
+        let v = check(&p, &findings, now);
+        let gates: Vec<(&str, &str)> = v
+            .iter()
+            .map(|v| (v.gate.as_str(), v.rule_id.as_str()))
+            .collect();
+        assert_eq!(
+            gates,
+            [
+                ("live-never-expiring", "a"),
+                ("max-exposure-days", "b"),
+                ("refresh-with-access", "slack-refresh-token"),
+            ]
+        );
+        assert!(v[1].reason.contains("2192 days"), "{}", v[1].reason);
+        assert!(
+            v.iter()
+                .all(|v| v.secret.ends_with("***") && !v.secret.contains("k2LsV8"))
+        );
+        // Only live findings fail a live gate; no gate, no failure.
+        let live = Policy {
+            fail_on_live: true,
+            ..Policy::default()
+        };
+        assert_eq!(check(&live, &findings, now).len(), 2);
+        assert!(check(&Policy::default(), &findings, now).is_empty());
+    }
+}
