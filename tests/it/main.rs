@@ -17,3 +17,4 @@ mod rule_pack;
 mod sarif;
 mod scan_files;
 mod staged;
+mod wild;
