@@ -2,8 +2,9 @@
 //! signature or other claims (`sub`, `email` may name a person).
 //!
 //! - not a credential, dropped: a header or claims that do not decode, no `alg` or `alg: none`
-//!   (unsigned), claims that are documentation placeholders (`1234567890`, `example.com`), Supabase's
-//!   public `anon` keys and its local `supabase-demo` keys;
+//!   (unsigned), claims with none of `iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`, `role`,
+//!   `scope` (a library's demonstration), claims that are documentation placeholders (`1234567890`,
+//!   `example.com`), Supabase's public `anon` keys and its local `supabase-demo` keys;
 //! - low confidence: `exp` in the past (the token no longer works; its signing key may);
 //! - high confidence otherwise.
 
@@ -68,6 +69,14 @@ pub(super) fn assess(secret: &[u8], now: i64, expect: Expect) -> Outcome {
     let Some(claims) = object(p) else {
         return Verdict::Fake("claims do not decode").into();
     };
+    // An authentication token says who issued it, for whom or until when; claims with none of that
+    // (`{"k": "value"}`) are a library's demonstration, not a credential.
+    const REGISTERED: &[&str] = &[
+        "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "role", "scope",
+    ];
+    if !REGISTERED.iter().any(|k| claims.contains_key(*k)) {
+        return Verdict::Fake("no registered claims").into();
+    }
     let mut values = Vec::new();
     strings(&Value::Object(claims.clone()), &mut values);
     if values.iter().any(|v| filters::is_placeholder(v)) {
@@ -139,6 +148,8 @@ mod tests {
     fn not_credentials_are_fakes() {
         let none = jwt(r#"{"alg":"none"}"#, r#"{"iss":"x"}"#);
         assert!(assess(none.as_bytes(), NOW, Expect::Any).is_fake());
+        let demo = jwt(HS, r#"{"k":"value"}"#);
+        assert!(assess(demo.as_bytes(), NOW, Expect::Any).is_fake());
         let sample = jwt(
             HS,
             r#"{"sub":"1234567890","name":"John Doe","iat":1516239022}"#,
