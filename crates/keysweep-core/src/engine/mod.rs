@@ -522,6 +522,84 @@ window = 16
     }
 
     #[test]
+    fn validators_and_shapes_set_confidence() {
+        let toml = r#"
+provider = "t"
+[[rule]]
+id = "gh"
+description = "d"
+regex = '''\b(ghp_[A-Za-z0-9]{34,36})\b'''
+shape = '''^ghp_[A-Za-z0-9]{36}$'''
+keywords = ["ghp_"]
+validator = "github-checksum"
+[[rule]]
+id = "ctx"
+description = "d"
+regex = '''\b(ctx_[A-Za-z0-9]{20,24})\b'''
+shape = '''^ctx_[A-Za-z0-9]{24}$'''
+keywords = ["ctx_"]
+confidence = "medium"
+confidence_reason = "found by context"
+"#;
+        let e = engine(toml);
+        let random = noise(
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+            30,
+            3,
+        );
+        let check = validate::base62(u64::from(crc32fast::hash(random.as_bytes())), 6);
+        let good = ["ghp_", &random, std::str::from_utf8(&check).unwrap()].concat();
+        let m = e.find(good.as_bytes());
+        assert_eq!(m[0].confidence, Confidence::High);
+        assert_eq!(m[0].confidence_reason.as_deref(), Some("checksum matches"));
+        // A failed checksum is a fake: not reported at all.
+        let bad = [&good[..good.len() - 1], "0"].concat();
+        let bad = if bad == good {
+            [&good[..good.len() - 1], "1"].concat()
+        } else {
+            bad
+        };
+        assert!(e.find(bad.as_bytes()).is_empty());
+        // The rule's own base confidence, and medium for a value that does not fit its shape.
+        let ctx = [
+            "ctx_",
+            &noise(b"abcdefghijklmnopqrstuvwxyz0123456789", 24, 5),
+        ]
+        .concat();
+        let m = e.find(ctx.as_bytes());
+        assert_eq!(m[0].confidence, Confidence::Medium);
+        assert_eq!(m[0].confidence_reason.as_deref(), Some("found by context"));
+        let short = &ctx[..ctx.len() - 2];
+        let m = e.find(short.as_bytes());
+        assert_eq!(m[0].confidence, Confidence::Medium);
+        assert!(
+            m[0].confidence_reason
+                .as_deref()
+                .unwrap()
+                .contains("cut short")
+        );
+    }
+
+    #[test]
+    fn rules_without_keywords_run_over_the_whole_input() {
+        let toml = r#"
+provider = "t"
+[[rule]]
+id = "shape"
+description = "d"
+regex = '''\b(zq[0-9]{6}zq)\b'''
+keywords = []
+min_entropy = 2.0
+"#;
+        let e = engine(toml);
+        let far = format!("{} zq481592zq", "x".repeat(100_000));
+        assert_eq!(e.find(far.as_bytes()).len(), 1);
+        let bad =
+            "provider = 't'\n[[rule]]\nid = 'x'\ndescription = 'd'\nregex = '(a)'\nkeywords = []\n";
+        assert!(parse_rule_file(bad, "t").is_err());
+    }
+
+    #[test]
     fn binary_sniff() {
         assert!(is_binary(b"abc\0def"));
         assert!(!is_binary(b"plain text"));
