@@ -30,7 +30,9 @@ def put(path, text, *rules):
 
 def pem(label, nbytes, header=""):
     while True:
-        body = base64.b64encode(os.urandom(nbytes)).decode()
+        # A DER SEQUENCE of random bytes, as every PEM key body is (OpenPGP blocks aside).
+        raw = b"\x95\x03\xc6" + os.urandom(nbytes - 3) if "PGP" in label else ft.der(nbytes - 4)
+        body = base64.b64encode(raw).decode()
         lines = "\n".join(body[i:i + 64] for i in range(0, len(body), 64))
         text = f"-----BEGIN {label}-----\n{header}{lines}\n-----END {label}-----"
         if ft.plausible(text.replace("-----", "")):
@@ -39,10 +41,11 @@ def pem(label, nbytes, header=""):
 
 def openssh_key():
     # The real structure's zero length fields give `AAAAAA` runs, which the engine must not mistake
-    # for a placeholder.
+    # for a placeholder; the two check integers of an unencrypted key are equal.
+    check = os.urandom(4)
     raw = (b"openssh-key-v1\x00" + b"\x00\x00\x00\x04none" * 2 + b"\x00\x00\x00\x00\x00\x00\x00\x01"
            + b"\x00\x00\x00\x33\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + os.urandom(32)
-           + b"\x00\x00\x00\x90" + os.urandom(144))
+           + b"\x00\x00\x00\x90" + check + check + os.urandom(136))
     body = base64.b64encode(raw).decode()
     lines = "\n".join(body[i:i + 70] for i in range(0, len(body), 70))
     return f"-----BEGIN OPENSSH PRIVATE KEY-----\n{lines}\n-----END OPENSSH PRIVATE KEY-----"
@@ -247,11 +250,90 @@ def build():
     put(sh, f"export VAULT_TOKEN={T('vault-legacy')}", "vault-legacy-token")
     put(sh, f"export TWILIO_API_KEY={T('twilio-api-key-sid')}")
     put(sh, f"export TWILIO_API_SECRET={T('twilio-api-key-secret')}", "twilio-api-key-secret")
-    put(sh, f"export AWS_ACCESS_KEY_ID={T('aws-key-id')}", "aws-access-key-id")
     put(sh, f"az storage blob list --connection-string \"DefaultEndpointsProtocol=https;AccountName=prodlogs;AccountKey={T('azure-storage')};EndpointSuffix=core.windows.net\"",
         "azure-storage-account-key")
     put(sh, f"export DATABASE_URL=mysql://app:{T('planetscale-password')}@aws.connect.psdb.cloud/prod", "planetscale-password")
+    # A lone key id, in a file of its own: any 40-character run near it would read as its secret.
+    put("scripts/aws-profile.sh", f"#!/bin/sh\nexport AWS_ACCESS_KEY_ID={T('aws-key-id')}", ("aws-access-key-id", 1))
     put("age/key.txt", f"# created: 2025-03-14T09:26:53Z\n# public key: age1{ft.rand(ft.BECH32, 58)}\n{T('age')}", ("age-secret-key", 2))
+
+    # Providers added for real-world detection (issue 8).
+    e2 = "deploy/production.env"
+    put(e2, "# Production settings for the storefront")
+    put(e2, f"NOTION_TOKEN={T('notion')}", "notion-integration-token")
+    put(e2, f"NOTION_LEGACY_TOKEN={T('notion-legacy')}", "notion-legacy-integration-token")
+    put(e2, f"SUPABASE_SECRET_KEY={T('supabase-secret')}", "supabase-secret-key")
+    put(e2, f"SUPABASE_SERVICE_ROLE_KEY={T('supabase-service-role')}", "supabase-service-role-key")
+    put(e2, f"MAILCHIMP_API_KEY={T('mailchimp')}", "mailchimp-api-key")
+    put(e2, f"RESEND_API_KEY={T('resend')}", "resend-api-key")
+    put(e2, f"DEEPSEEK_API_KEY={T('deepseek')}", "deepseek-api-key")
+    put(e2, f"CLOUDFLARE_API_TOKEN={T('cloudflare-user')}", "cloudflare-api-token")
+    put(e2, f"FCM_SERVER_KEY={T('fcm-server-key')}", "firebase-cloud-messaging-server-key")
+    put(e2, f"CONTENTFUL_MANAGEMENT_TOKEN={T('contentful')}", "contentful-management-token")
+    put(e2, f"NETLIFY_AUTH_TOKEN={T('netlify')}", "netlify-access-token")
+    put(e2, f"VERCEL_TOKEN={T('vercel')}", "vercel-access-token")
+    put(e2, f"VERCEL_API_TOKEN={ft.rand(ft.ALNUM, 24)}", "vercel-legacy-token")
+    put(e2, f"FLY_API_TOKEN=\"FlyV1 {T('flyio')}\"", "flyio-access-token")
+    put(e2, f"RENDER_API_KEY={T('render')}", "render-api-key")
+    put(e2, f"RAILWAY_TOKEN={T('uuid')}", "railway-api-token")
+    put(e2, f"CIRCLECI_TOKEN={T('circleci')}", "circleci-personal-token")
+    put(e2, f"JENKINS_API_TOKEN={T('jenkins')}", "jenkins-api-token")
+    put(e2, f"SONAR_TOKEN={T('sonar-user')}", "sonarqube-user-token")
+    put(e2, f"SONAR_PROJECT_TOKEN={T('sonar-project')}", "sonarqube-project-token")
+    put(e2, f"SONAR_GLOBAL_TOKEN={T('sonar-global')}", "sonarqube-global-token")
+    put(e2, f"SNYK_TOKEN={T('uuid')}", "snyk-api-token")
+    put(e2, f"SQUARE_ACCESS_TOKEN={T('square')}", "square-access-token")
+    put(e2, f"PAYPAL_ACCESS_TOKEN={T('braintree')}", "braintree-access-token")
+    put(e2, f"HUBSPOT_ACCESS_TOKEN={T('hubspot')}", "hubspot-private-app-token")
+    put(e2, f"INTERCOM_ACCESS_TOKEN={T('intercom')}", "intercom-access-token")
+    put(e2, f"AIRTABLE_TOKEN={T('airtable')}", "airtable-personal-access-token")
+    put(e2, f"ASANA_TOKEN={T('asana')}", "asana-personal-access-token")
+    put(e2, f"FIGMA_TOKEN={T('figma')}", "figma-personal-access-token")
+    put(e2, f"DROPBOX_ACCESS_TOKEN={T('dropbox')}", "dropbox-access-token")
+    put(e2, f"WHATSAPP_ACCESS_TOKEN={T('meta')}", "meta-access-token")
+    put(e2, f"TWITTER_BEARER_TOKEN={T('twitter-bearer')}", "twitter-bearer-token")
+    put(e2, f"LINKEDIN_ACCESS_TOKEN={T('linkedin')}", "linkedin-access-token")
+    put(e2, f"COHERE_API_KEY={T('cohere')}", "cohere-api-key")
+    put(e2, f"MISTRAL_API_KEY={T('mistral')}", "mistral-api-key")
+    put(e2, f"XAI_API_KEY={T('xai')}", "xai-api-key")
+    put(e2, f"PERPLEXITY_API_KEY={T('perplexity')}", "perplexity-api-key")
+    put(e2, f"ELEVENLABS_API_KEY={T('elevenlabs')}", "elevenlabs-api-key")
+    put(e2, f"PINECONE_API_KEY={T('pinecone')}", "pinecone-api-key")
+    put(e2, f"KAFKA_API_SECRET={T('confluent-secret')}", "confluent-cloud-api-secret")
+    put(e2, f"MONGODB_ATLAS_CLIENT_SECRET={T('mongodb-atlas')}", "mongodb-atlas-service-account-secret")
+    put(e2, f"AWS_BEARER_TOKEN_BEDROCK={T('aws-bedrock')}", "aws-bedrock-api-key")
+    put(e2, f"AZURE_CLIENT_SECRET={T('entra-secret')}", "azure-entra-client-secret")
+    put(e2, f"AZURE_LEGACY_CLIENT_SECRET={T('entra-secret-legacy')}", "azure-entra-client-secret-legacy")
+    put(e2, f"AZURE_OPENAI_API_KEY={T('azure-ai-key')}", "azure-annotated-key")
+    put(e2, f"AZURE_DEVOPS_PAT={T('azure-devops-pat')}", "azure-devops-pat")
+    put(e2, f"AZURE_DEVOPS_LEGACY_PAT={T('azure-devops-legacy-pat')}", "azure-devops-legacy-pat")
+    put(e2, f"AZURE_STORAGE_SAS=\"{T('azure-sas')}\"", "azure-sas-token")
+    put(e2, f"SESSION_JWT={T('jwt')}", "jwt")
+    put(e2, f"VAULT_DEV_TOKEN={T('vault-service-short')}", "vault-service-token")
+    put(e2, f"HEROKU_API_KEY={T('heroku-uuid')}", "heroku-api-key")
+
+    db = "deploy/databases.yaml"
+    put(db, "databases:")
+    put(db, f"  primary: postgresql://billing:{T('db-password')}@db.prod.acme-corp.net:5432/billing", "postgres-uri-password")
+    put(db, f"  neon: postgresql://neondb_owner:{T('neon-password')}@ep-cool-river-a1b2c3d4-pooler.us-east-2.aws.neon.tech/neondb", "neon-database-password")
+    put(db, f"  reports: mysql://reporter:{T('db-password')}@mysql.eu-west-1.rds.amazonaws.com:3306/reports", "mysql-uri-password")
+    put(db, f"  documents: mongodb+srv://app:{T('db-password')}@cluster0.xolr95j.mongodb.net/app", "mongodb-uri-password")
+    put(db, f"  cache: rediss://default:{T('upstash-password')}@moving-mutt-23337.upstash.io:6379", "redis-uri-password")
+    put(db, f"  broker: amqps://worker:{T('db-password')}@rabbit.prod.acme-corp.net/jobs", "amqp-uri-password")
+    put(db, f"  warehouse: jdbc:snowflake://XY12345.us-east-1.snowflakecomputing.com/?user=loader&password={T('db-password')}&role=SYSADMIN", "snowflake-jdbc-password")
+    put(db, "kafka:")
+    put(db, f"  sasl.username: '{T('confluent-key')}'", "confluent-cloud-api-key")
+    put(db, f"  sasl.password: '{T('confluent-legacy-secret')}'")
+
+    cl = "src/clients.py"
+    put(cl, "import cohere\nimport discord\nimport requests\n")
+    put(cl, f"headers = {{'xi-api-key': '{T('elevenlabs-legacy')}'}}", "elevenlabs-legacy-api-key")
+    put(cl, f"mailgun_auth = (\"api\", \"{T('mailgun-legacy-b36')}\")", "mailgun-legacy-api-key")
+    put(cl, f"SLACK_OLD_TOKEN = '{T('slack-user-legacy')}'", "slack-user-token")
+    put(cl, f"GITHUB_REFRESH = '{T('github-refresh-long')}'", "github-refresh-token")
+    put(cl, f"RUNNER_TOKEN = '{T('gitlab-runner-routable')}'", "gitlab-runner-token")
+    put(cl, "\n\ndef main():\n    print('starting')\n")
+    put(cl, f"client.run(\"{T('discord-bot')}\")", "discord-bot-token")
 
     # Key files.
     put("keys/id_rsa", pem("RSA PRIVATE KEY", 1190), "private-key-rsa")
@@ -337,6 +419,24 @@ NEGATIVES = {
         "TELEGRAM_BOT_TOKEN=123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11",
         "VAULT_TOKEN=s.xxxxxxxxxxxxxxxxxxxxxxxx",
         "PYPI_TOKEN=pypi-AgEIcHlwaS5vcmc...",
+    ],
+    "connections.env.example": [
+        "DATABASE_URL=postgresql://user:password@localhost:5432/app",
+        "DATABASE_URL=postgresql://postgres:postgres@db:5432/app",
+        "SUPABASE_DB_URL=postgresql://postgres.[project-ref]:[password]@aws-0-[region].pooler.supabase.com:6543/postgres",
+        "MONGO_URL=mongodb+srv://<db_username>:<db_password>@cluster0.abcde.mongodb.net/",
+        "REDIS_URL=rediss://default:${REDIS_PASSWORD}@cache.acme-corp.net:6379",
+        "BROKER_URL=amqp://guest:guest@localhost:5672//",
+        "SNOWFLAKE_URL=jdbc:snowflake://acme.snowflakecomputing.com/?user=loader&password={password}",
+    ],
+    "public-keys.ts": [
+        # Public by design: Supabase publishable and anon keys, a JWT without a signature algorithm,
+        # a Discord-like string whose first segment is no user id, a Meta-like word.
+        f"export const SUPABASE_KEY = 'sb_publishable_{ft.rand(ft.URLSAFE, 22)}_{ft.rand(ft.URLSAFE, 8)}';",
+        "export const ANON = '" + ft.jwt({"iss": "supabase", "ref": ft.rand(ft.LOWER, 20), "role": "anon", "iat": 1790000000, "exp": 2105000000}) + "';",
+        "export const UNSIGNED = '" + ft.jwt({"sub": "alice", "admin": True}, {"alg": "none"}) + "';",
+        f"export const NOT_DISCORD = '{ft.b64url(b'not-a-user-id-at-all')}.{ft.rand(ft.URLSAFE, 6)}.{ft.rand(ft.URLSAFE, 38)}';",
+        f"export const HASH = 'key-{ft.rand(ft.HEX, 32)}-cache';",
     ],
     "context.yaml": [
         "# Hex values that are not credentials, away from any provider name",

@@ -80,6 +80,23 @@ impl From<FormatArg> for Format {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfidenceArg {
+    Low,
+    Medium,
+    High,
+}
+
+impl From<ConfidenceArg> for keysweep_core::rules::Confidence {
+    fn from(c: ConfidenceArg) -> Self {
+        match c {
+            ConfidenceArg::Low => Self::Low,
+            ConfidenceArg::Medium => Self::Medium,
+            ConfidenceArg::High => Self::High,
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ColorChoice {
     Auto,
     Always,
@@ -100,6 +117,9 @@ pub struct ScanArgs {
     /// Suppress findings recorded in this baseline file.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// Report only findings at or above this confidence.
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = ConfidenceArg::Low)]
+    pub min_confidence: ConfidenceArg,
     #[command(flatten)]
     pub verify: VerifyArgs,
     #[command(flatten)]

@@ -29,6 +29,7 @@ fn list(config: Option<&std::path::Path>, format: ListFormat) -> Result<bool> {
                         "id": r.id, "provider": r.provider, "severity": r.severity,
                         "description": r.description, "keywords": r.keywords,
                         "validator": r.validator.map(|v| v.name()),
+                        "confidence": r.confidence, "confidence_reason": r.confidence_reason,
                     })
                 })
                 .collect();

@@ -22,6 +22,8 @@ pub fn run(args: &ScanArgs) -> Result<bool> {
     let ui = Ui::new(args.output.quiet);
     let found = find(&args.paths, &args.input, &args.git, &ui)?;
     let mut findings = found.findings;
+    let floor = keysweep_core::rules::Confidence::from(args.min_confidence);
+    findings.retain(|f| f.confidence >= floor);
     let root = config_root(&args.paths);
     let suppressed =
         Suppressor::load(args.baseline.as_deref(), root.as_deref())?.retain(&mut findings);

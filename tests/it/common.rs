@@ -232,15 +232,16 @@ pub fn slack_bot() -> String {
     })
 }
 
-/// `xoxe-1-` + base64url of `3-1-<team>-<id>-<id>-<64 hex>`.
+/// `xoxe-1-` + base64url of `3-1-<id>-<id>-<id>-<64 hex>`, the layout of real refresh tokens.
 pub fn slack_refresh() -> String {
     fresh(|| {
         use base64::Engine as _;
+        let id = || pick(b"123456789", 1) + &pick(b"0123456789", 12);
         let inner = format!(
-            "3-1-T{}-{}-{}-{}",
-            pick(b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789", 10),
-            pick(b"0123456789", 13),
-            pick(b"0123456789", 13),
+            "3-1-{}-{}-{}-{}",
+            id(),
+            id(),
+            id(),
             pick(b"0123456789abcdef", 64)
         );
         let body = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(inner);

@@ -20,3 +20,4 @@ mod rule_pack;
 mod sarif;
 mod scan_files;
 mod staged;
+mod wild;

@@ -42,9 +42,13 @@ fn pack_is_broad_and_every_rule_has_near_misses() {
     }
 }
 
-/// aho-corasick builds its fast DFA only for up to 100 patterns and, with case-insensitive keywords,
-/// has no SIMD prefilter; past 100 it falls back to an NFA that halved tree throughput when measured
-/// (163 MB: 0.63 s with 100 keywords, 1.23 s with 136). Rules of one provider share a keyword instead.
+/// The engine always builds aho-corasick's DFA (`AhoCorasickKind::DFA`), whose cost per byte does not
+/// depend on the number of patterns; left to choose, the crate picks an NFA past 100 patterns, which
+/// halved tree throughput when that was measured (163 MB: 0.63 s with 100 keywords, 1.23 s with 136).
+/// With the DFA forced, one pass over symfony's 84 MB of tracked files takes 0.13 s with the 96
+/// keywords of the earlier pack and 0.13 s with 172 (three runs each, one thread); the automaton grows
+/// from 284 KB to 486 KB. The cap now bounds memory and keyword-hit volume, not the automaton's kind;
+/// rules of one provider still share a keyword.
 #[test]
 fn pack_keeps_the_keyword_set_small_enough_for_a_dfa() {
     let pack = rules::default_rules().unwrap();
@@ -55,9 +59,19 @@ fn pack_keeps_the_keyword_set_small_enough_for_a_dfa() {
     keywords.sort_unstable();
     keywords.dedup();
     assert!(
-        keywords.len() <= 100,
+        keywords.len() <= 200,
         "{} distinct keywords",
         keywords.len()
+    );
+    // Rules without keywords run their regex on every file: keep them few.
+    let unanchored: Vec<&str> = pack
+        .iter()
+        .filter(|r| r.keywords.is_empty())
+        .map(|r| r.id.as_str())
+        .collect();
+    assert!(
+        unanchored.len() <= 3,
+        "rules without keywords: {unanchored:?}"
     );
 }
 

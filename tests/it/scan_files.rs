@@ -347,3 +347,112 @@ fn rules_list_and_check() {
         .assert()
         .code(0);
 }
+
+/// `header.claims.signature` with the given claims, built at run time.
+fn jwt(claims: &str) -> String {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    format!(
+        "{}.{}.{}",
+        b64(r#"{"alg":"RS256","typ":"JWT"}"#),
+        b64(claims),
+        pick(
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-",
+            86
+        )
+    )
+}
+
+#[test]
+fn findings_carry_confidence_path_class_and_details_and_min_confidence_filters() {
+    let dir = tree();
+    let gh = github("ghp");
+    let deepseek = format!("sk-{}", pick(b"0123456789abcdef", 32));
+    let expired = jwt(r#"{"iss":"https://auth.acme-corp.net","exp":1000000000}"#);
+    write(
+        dir.path(),
+        "tests/test_client.py",
+        format!("TOKEN = \"{gh}\"\n"),
+    );
+    write(
+        dir.path(),
+        "src/llm.py",
+        format!("DEEPSEEK_API_KEY = \"{deepseek}\"\n"),
+    );
+    write(
+        dir.path(),
+        "docs/auth.md",
+        format!("Authorization: Bearer {expired}\n"),
+    );
+    let (code, report, _) = scan_json(&[dir.path().to_str().unwrap(), "--show-secrets"]);
+    assert_eq!(code, 1);
+    let by_rule = |id: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule_id"] == id)
+            .unwrap_or_else(|| panic!("no {id} finding in {report:#}"))
+            .clone()
+    };
+    let high = by_rule("github-pat");
+    assert_eq!(high["confidence"], "high");
+    assert_eq!(high["confidence_reason"], "checksum matches");
+    assert_eq!(high["path_class"], "test");
+    let medium = by_rule("deepseek-api-key");
+    assert_eq!(medium["confidence"], "medium");
+    assert!(
+        medium["confidence_reason"]
+            .as_str()
+            .unwrap()
+            .contains("context")
+    );
+    assert!(medium.get("path_class").is_none(), "{medium:#}");
+    let low = by_rule("jwt");
+    assert_eq!(low["confidence"], "low");
+    assert_eq!(low["path_class"], "docs");
+    assert_eq!(low["details"]["exp"], "2001-09-09T01:46:40Z");
+    assert_eq!(low["details"]["iss"], "https://auth.acme-corp.net");
+    assert_eq!(low["details"]["alg"], "RS256");
+    // Never the signature or the token itself in details.
+    assert!(
+        !low["details"]
+            .to_string()
+            .contains(&expired[expired.len() - 20..])
+    );
+
+    let (code, report, _) =
+        scan_json(&[dir.path().to_str().unwrap(), "--min-confidence", "medium"]);
+    assert_eq!(code, 1);
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules.len(), 2, "{rules:?}");
+    assert!(!rules.contains(&"jwt"));
+    assert_eq!(report["summary"]["findings"], 2);
+
+    // Nothing at or above high but the checksummed token; without it, nothing to report: exit 0.
+    std::fs::remove_file(dir.path().join("tests/test_client.py")).unwrap();
+    let (code, report, _) = scan_json(&[dir.path().to_str().unwrap(), "--min-confidence", "high"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["findings"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn a_literal_with_a_token_shape_inside_getenv_is_a_token() {
+    let dir = tree();
+    let tok = github("ghp");
+    write(
+        dir.path(),
+        "app.py",
+        format!("a = os.getenv(\"{tok}\")\nb = os.getenv(\"GITHUB_TOKEN_2\")\n"),
+    );
+    let (code, report, _) = scan_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report:#}");
+    assert_eq!(findings[0]["line"], 1);
+}

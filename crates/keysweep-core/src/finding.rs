@@ -1,10 +1,13 @@
 //! A finding: one secret at one location, with the facts reports, baselines and providers need.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::engine::Located;
-use crate::rules::{Rule, Severity};
+use crate::path_class::{self, PathClass};
+use crate::rules::{Confidence, Rule, Severity};
 
 /// One secret at one location. `secret` and `pair` hold plaintext in memory only; every report goes
 /// through [`redact`] unless the user asked for `--show-secrets`.
@@ -25,6 +28,13 @@ pub struct Finding {
     pub pair: Option<String>,
     pub secret_sha256: String,
     pub fingerprint: String,
+    /// How sure keysweep is that this is a real credential, and why when it is not sure.
+    pub confidence: Confidence,
+    pub confidence_reason: Option<String>,
+    /// Facts read from the secret offline (a JWT's `exp`, `iss`, `role`); never the secret itself.
+    pub details: BTreeMap<String, String>,
+    /// Test, documentation or example file, by its path.
+    pub path_class: Option<PathClass>,
     pub commit: Option<CommitInfo>,
     pub verification: Option<Verification>,
     /// History scans: where the secret is still exposed, and when it left HEAD.
@@ -165,6 +175,10 @@ impl Finding {
             end_column: loc.end_column,
             secret_sha256: sha256_hex(loc.m.secret.as_bytes()),
             fingerprint: fingerprint(&rule.id, file, &loc.m.secret, loc.m.pair.as_deref()),
+            confidence: loc.m.confidence,
+            confidence_reason: loc.m.confidence_reason,
+            details: loc.m.details,
+            path_class: path_class::classify(file),
             secret: loc.m.secret,
             pair: loc.m.pair,
             commit,

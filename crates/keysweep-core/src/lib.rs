@@ -11,6 +11,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod finding;
+pub mod path_class;
 pub mod policy;
 pub mod report;
 pub mod rules;

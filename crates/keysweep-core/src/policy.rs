@@ -178,6 +178,10 @@ mod tests {
                 ..Verification::new(status)
             }),
             exposure: None,
+            confidence: crate::rules::Confidence::High,
+            confidence_reason: None,
+            details: Default::default(),
+            path_class: None,
         }
     }
 

@@ -100,6 +100,7 @@ mod tests {
             secret: String::new(),
             pair: None,
             pair_span: None,
+            ..Match::default()
         }
     }
 

@@ -7,10 +7,13 @@ pub mod lines;
 #[cfg(test)]
 mod props;
 
+use std::collections::BTreeMap;
+
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use crate::error::{Error, Result};
-use crate::rules::Rule;
+use crate::rules::validate::{self, Verdict};
+use crate::rules::{Confidence, Rule};
 pub use filters::Allowlist;
 pub use lines::Located;
 
@@ -22,7 +25,7 @@ const MAX_EDGE_EXTENSION: usize = 4096;
 const BINARY_SNIFF: usize = 8192;
 
 /// A confirmed secret in a byte buffer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Match {
     pub rule: usize,
     /// Byte span of the secret.
@@ -32,6 +35,11 @@ pub struct Match {
     pub pair: Option<String>,
     /// Byte span of the companion secret, so it is not reported again on its own.
     pub pair_span: Option<(usize, usize)>,
+    pub confidence: Confidence,
+    /// Why the confidence is what it is (a validator's finding, or the rule's own reason).
+    pub confidence_reason: Option<String>,
+    /// Facts read from the secret offline that are safe to report (a JWT's `exp`, `iss`).
+    pub details: BTreeMap<String, String>,
 }
 
 pub struct Engine {
@@ -39,7 +47,11 @@ pub struct Engine {
     prefilter: AhoCorasick,
     /// For each prefilter pattern, the rules that use it as a keyword.
     pattern_rules: Vec<Vec<usize>>,
+    /// Rules with no keyword: their regex runs over the whole input (each has a validator).
+    unanchored: Vec<usize>,
     allow: Allowlist,
+    /// Unix seconds that expiry claims are compared with.
+    now: i64,
 }
 
 impl Engine {
@@ -71,12 +83,23 @@ impl Engine {
             .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .map_err(|e| Error::Usage(format!("cannot build the keyword prefilter: {e}")))?;
+        let unanchored = (0..rules.len())
+            .filter(|&i| rules[i].keywords.is_empty())
+            .collect();
         Ok(Engine {
             rules,
             prefilter,
             pattern_rules,
+            unanchored,
             allow,
+            now: validate::unix_now(),
         })
+    }
+
+    /// The same engine judging expiry against `now` (Unix seconds) instead of the clock.
+    pub fn with_now(mut self, now: i64) -> Engine {
+        self.now = now;
+        self
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -86,7 +109,8 @@ impl Engine {
     /// Every secret in `data`, sorted by position, after all offline checks and with nested or
     /// duplicate matches of different rules reduced to the most specific one.
     pub fn find(&self, data: &[u8]) -> Vec<Match> {
-        let windows = self.windows(data);
+        let mut windows = self.windows(data);
+        windows.extend(self.unanchored.iter().map(|&ri| (ri, 0, data.len())));
         if windows.is_empty() {
             return Vec::new();
         }
@@ -100,7 +124,10 @@ impl Engine {
                     continue;
                 };
                 let (s, e) = (start + m.start(), start + m.end());
-                if let Some(hit) = self.confirm(ri, data, s, e) {
+                let whole = caps
+                    .get(0)
+                    .map_or(s..e, |w| start + w.start()..start + w.end());
+                if let Some(hit) = self.confirm(ri, data, s, e, &data[whole]) {
                     found.push(hit);
                 }
             }
@@ -153,7 +180,7 @@ impl Engine {
         out
     }
 
-    fn confirm(&self, ri: usize, data: &[u8], s: usize, e: usize) -> Option<Match> {
+    fn confirm(&self, ri: usize, data: &[u8], s: usize, e: usize, whole: &[u8]) -> Option<Match> {
         let rule = &self.rules[ri];
         let raw = &data[s..e];
         if let Some(min) = rule.min_entropy
@@ -161,13 +188,40 @@ impl Engine {
         {
             return None;
         }
-        if let Some(v) = rule.validator
-            && !v.check(raw)
-        {
+        if filters::is_documented_value(raw) {
             return None;
         }
+        let mut confidence = rule.confidence;
+        let mut reason = rule.confidence_reason.clone();
+        let mut details = BTreeMap::new();
+        let mut confirmed = false;
+        if let Some(v) = rule.validator {
+            let outcome = v.assess_in(raw, whole, self.now);
+            details = outcome.details;
+            match outcome.verdict {
+                Verdict::Confirmed(why) => {
+                    confidence = Confidence::High;
+                    reason = Some(why.to_string());
+                    confirmed = true;
+                }
+                Verdict::Unfamiliar(why) => {
+                    confidence = confidence.min(Confidence::Medium);
+                    reason = Some(why);
+                }
+                Verdict::Weak(why) => {
+                    confidence = Confidence::Low;
+                    reason = Some(why);
+                }
+                Verdict::Fake(_) => return None,
+            }
+        }
+        if !rule.fits_shape(raw) {
+            confidence = confidence.min(Confidence::Medium);
+            reason = Some("not the documented length or layout (cut short?)".to_string());
+        }
         let secret = String::from_utf8_lossy(raw).into_owned();
-        if filters::is_placeholder(&secret) || filters::is_template(data, s, e) {
+        // A confirmed checksum or structure outweighs a word it happens to spell.
+        if (!confirmed && filters::is_placeholder(&secret)) || filters::is_template(data, s, e) {
             return None;
         }
         if self.allow.allows_secret(&secret) {
@@ -188,6 +242,9 @@ impl Engine {
             secret,
             pair,
             pair_span,
+            confidence,
+            confidence_reason: reason,
+            details,
         })
     }
 }
@@ -213,7 +270,8 @@ fn extend_forward(data: &[u8], mut i: usize) -> usize {
 }
 
 /// Keeps, among matches whose spans nest or coincide, only the outermost; of equal spans the most
-/// severe, then the one with a companion secret, then the earlier rule. A rotating Slack token
+/// confident, then the most severe, then the one with a companion secret, then the earlier rule (a
+/// Neon password in a `postgres://` URI is the Neon rule's finding, not the generic URI rule's). A rotating Slack token
 /// `xoxe.xoxb-…` is then one finding, not also a bare `xoxb-` one, and an AWS key id paired with its
 /// secret is not also reported alone. A match lying within a kept match's companion is part of that
 /// finding already (an AWS secret key that another rule also matched by its variable name).
@@ -224,6 +282,7 @@ fn reduce_overlaps(found: &mut Vec<Match>, rules: &[Rule]) {
     }
     let rank = |m: &Match| {
         (
+            std::cmp::Reverse(m.confidence),
             std::cmp::Reverse(rules[m.rule].severity),
             m.pair.is_none(),
             m.rule,
@@ -476,6 +535,84 @@ window = 16
             .map(|m| e.rules()[m.rule].id.clone())
             .collect();
         assert_eq!(ids, vec!["aws-secret-access-key".to_string()]);
+    }
+
+    #[test]
+    fn validators_and_shapes_set_confidence() {
+        let toml = r#"
+provider = "t"
+[[rule]]
+id = "gh"
+description = "d"
+regex = '''\b(ghp_[A-Za-z0-9]{34,36})\b'''
+shape = '''^ghp_[A-Za-z0-9]{36}$'''
+keywords = ["ghp_"]
+validator = "github-checksum"
+[[rule]]
+id = "ctx"
+description = "d"
+regex = '''\b(ctx_[A-Za-z0-9]{20,24})\b'''
+shape = '''^ctx_[A-Za-z0-9]{24}$'''
+keywords = ["ctx_"]
+confidence = "medium"
+confidence_reason = "found by context"
+"#;
+        let e = engine(toml);
+        let random = noise(
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+            30,
+            3,
+        );
+        let check = validate::base62(u64::from(crc32fast::hash(random.as_bytes())), 6);
+        let good = ["ghp_", &random, std::str::from_utf8(&check).unwrap()].concat();
+        let m = e.find(good.as_bytes());
+        assert_eq!(m[0].confidence, Confidence::High);
+        assert_eq!(m[0].confidence_reason.as_deref(), Some("checksum matches"));
+        // A failed checksum is a fake: not reported at all.
+        let bad = [&good[..good.len() - 1], "0"].concat();
+        let bad = if bad == good {
+            [&good[..good.len() - 1], "1"].concat()
+        } else {
+            bad
+        };
+        assert!(e.find(bad.as_bytes()).is_empty());
+        // The rule's own base confidence, and medium for a value that does not fit its shape.
+        let ctx = [
+            "ctx_",
+            &noise(b"abcdefghijklmnopqrstuvwxyz0123456789", 24, 5),
+        ]
+        .concat();
+        let m = e.find(ctx.as_bytes());
+        assert_eq!(m[0].confidence, Confidence::Medium);
+        assert_eq!(m[0].confidence_reason.as_deref(), Some("found by context"));
+        let short = &ctx[..ctx.len() - 2];
+        let m = e.find(short.as_bytes());
+        assert_eq!(m[0].confidence, Confidence::Medium);
+        assert!(
+            m[0].confidence_reason
+                .as_deref()
+                .unwrap()
+                .contains("cut short")
+        );
+    }
+
+    #[test]
+    fn rules_without_keywords_run_over_the_whole_input() {
+        let toml = r#"
+provider = "t"
+[[rule]]
+id = "shape"
+description = "d"
+regex = '''\b(zq[0-9]{6}zq)\b'''
+keywords = []
+min_entropy = 2.0
+"#;
+        let e = engine(toml);
+        let far = format!("{} zq481592zq", "x".repeat(100_000));
+        assert_eq!(e.find(far.as_bytes()).len(), 1);
+        let bad =
+            "provider = 't'\n[[rule]]\nid = 'x'\ndescription = 'd'\nregex = '(a)'\nkeywords = []\n";
+        assert!(parse_rule_file(bad, "t").is_err());
     }
 
     #[test]

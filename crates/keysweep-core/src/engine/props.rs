@@ -53,7 +53,7 @@ fn reference(e: &Engine, data: &[u8]) -> Vec<Match> {
         let group = rule.regex.secret_group();
         for caps in rule.regex.get().captures_iter(data) {
             let Some(m) = caps.get(group) else { continue };
-            if let Some(hit) = e.confirm(ri, data, m.start(), m.end()) {
+            if let Some(hit) = e.confirm(ri, data, m.start(), m.end(), data) {
                 found.push(hit);
             }
         }
@@ -107,7 +107,7 @@ proptest! {
         spans.dedup_by(|b, a| b.0 < a.1);
         let matches: Vec<Match> = spans
             .iter()
-            .map(|&(s, e)| Match { rule: 0, start: s, end: e, secret: String::new(), pair: None, pair_span: None })
+            .map(|&(s, e)| Match { rule: 0, start: s, end: e, ..Match::default() })
             .collect();
         let located = lines::locate(data, matches);
         prop_assert_eq!(located.len(), spans.len());

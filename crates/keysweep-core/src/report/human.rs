@@ -73,6 +73,22 @@ impl Printer for Human<'_> {
             ));
         }
         let mut detail = vec![f.description.clone()];
+        let mut confidence = format!("confidence {}", f.confidence);
+        if let Some(r) = &f.confidence_reason {
+            confidence.push_str(&format!(": {}", escape(r)));
+        }
+        detail.push(confidence);
+        if let Some(c) = f.path_class {
+            detail.push(format!("{} file", c.as_str()));
+        }
+        if !f.details.is_empty() {
+            let facts: Vec<String> = f
+                .details
+                .iter()
+                .map(|(k, v)| format!("{k} {}", escape(v)))
+                .collect();
+            detail.push(facts.join(", "));
+        }
         if let Some(c) = &f.commit {
             let short = &c.commit[..c.commit.len().min(12)];
             detail.push(format!(

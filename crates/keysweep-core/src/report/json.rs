@@ -6,8 +6,11 @@ use std::io::{self, Write};
 use serde::{Deserialize, Serialize};
 
 use super::{Printer, ReportOptions, Summary};
+use std::collections::BTreeMap;
+
 use crate::finding::{Finding, Verification};
-use crate::rules::Severity;
+use crate::path_class::PathClass;
+use crate::rules::{Confidence, Severity};
 use crate::source::git::exposure::Exposure;
 
 pub const VERSION: u32 = 1;
@@ -28,6 +31,15 @@ pub struct JsonFinding {
     pub pair: Option<String>,
     pub secret_sha256: String,
     pub fingerprint: String,
+    /// Older reports have none: read back as high.
+    #[serde(default)]
+    pub confidence: Confidence,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub details: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_class: Option<PathClass>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -72,6 +84,10 @@ impl JsonFinding {
             pair: f.shown_pair(show),
             secret_sha256: f.secret_sha256.clone(),
             fingerprint: f.fingerprint.clone(),
+            confidence: f.confidence,
+            confidence_reason: f.confidence_reason.clone(),
+            details: f.details.clone(),
+            path_class: f.path_class,
             commit: f.commit.as_ref().map(|c| c.commit.clone()),
             author: f.commit.as_ref().map(|c| c.author.clone()),
             email: f.commit.as_ref().map(|c| c.email.clone()),
@@ -109,6 +125,10 @@ impl JsonFinding {
             commit,
             verification: self.verification,
             exposure: self.exposure,
+            confidence: self.confidence,
+            confidence_reason: self.confidence_reason,
+            details: self.details,
+            path_class: self.path_class,
         }
     }
 }

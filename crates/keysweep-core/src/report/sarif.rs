@@ -19,7 +19,7 @@ use serde_sarif::sarif::{
 
 use super::{Printer, ReportOptions, Summary, remediation};
 use crate::finding::Finding;
-use crate::rules::Severity;
+use crate::rules::{Confidence, Severity};
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// The base every result's relative URI is resolved against: the scanned root.
@@ -75,11 +75,14 @@ impl Printer for Sarif<'_> {
 pub fn build(findings: &[Finding], root: Option<&Path>) -> serde_sarif::sarif::Sarif {
     // Rules sorted by id so a result's ruleIndex does not depend on the order findings came in.
     let mut fired: BTreeMap<&str, &Finding> = BTreeMap::new();
+    let mut best: BTreeMap<&str, Confidence> = BTreeMap::new();
     for f in findings {
         fired.entry(f.rule_id.as_str()).or_insert(f);
+        let c = best.entry(f.rule_id.as_str()).or_insert(f.confidence);
+        *c = (*c).max(f.confidence);
     }
     let index: BTreeMap<&str, i64> = fired.keys().zip(0..).map(|(id, i)| (*id, i)).collect();
-    let rules: Vec<ReportingDescriptor> = fired.values().map(|f| rule(f)).collect();
+    let rules: Vec<ReportingDescriptor> = fired.iter().map(|(id, f)| rule(f, best[id])).collect();
     let results: Vec<SarifResult> = findings
         .iter()
         .map(|f| result(f, index[f.rule_id.as_str()]))
@@ -139,6 +142,15 @@ pub fn security_severity(severity: Severity) -> &'static str {
     }
 }
 
+/// SARIF's `rank` (0 to 100, higher is more important) for a finding's confidence.
+pub fn rank(confidence: Confidence) -> f64 {
+    match confidence {
+        Confidence::High => 90.0,
+        Confidence::Medium => 50.0,
+        Confidence::Low => 20.0,
+    }
+}
+
 /// `slack-bot-token` -> `SlackBotToken`: SARIF rule names are conventionally Pascal case.
 fn pascal_case(id: &str) -> String {
     id.split(['-', '_'])
@@ -161,12 +173,15 @@ fn sentence(s: &str) -> String {
     }
 }
 
-fn rule(f: &Finding) -> ReportingDescriptor {
+/// A rule's entry; its `precision` is the best confidence among its findings in this run (code
+/// scanning reads `precision` from the rule).
+fn rule(f: &Finding, precision: Confidence) -> ReportingDescriptor {
     let mut extra = BTreeMap::new();
     extra.insert(
         "security-severity".to_string(),
         json!(security_severity(f.severity)),
     );
+    extra.insert("precision".to_string(), json!(precision.as_str()));
     let properties = PropertyBag::builder()
         .tags(vec![
             "security".to_string(),
@@ -229,15 +244,25 @@ fn result(f: &Finding, rule_index: i64) -> SarifResult {
             f.fingerprint.clone(),
         )]))
         .build();
+    result.rank = Some(rank(f.confidence));
     let props = result_properties(f);
-    if !props.is_empty() {
-        result.properties = Some(PropertyBag::builder().additional_properties(props).build());
-    }
+    result.properties = Some(PropertyBag::builder().additional_properties(props).build());
     result
 }
 
 fn result_properties(f: &Finding) -> BTreeMap<String, Value> {
     let mut props = BTreeMap::new();
+    props.insert("confidence".to_string(), json!(f.confidence.as_str()));
+    props.insert("precision".to_string(), json!(f.confidence.as_str()));
+    if let Some(r) = &f.confidence_reason {
+        props.insert("confidence_reason".to_string(), json!(r));
+    }
+    if let Some(c) = f.path_class {
+        props.insert("path_class".to_string(), json!(c.as_str()));
+    }
+    if !f.details.is_empty() {
+        props.insert("details".to_string(), json!(f.details));
+    }
     if let Some(c) = &f.commit {
         props.insert("commit".to_string(), json!(c.commit));
         props.insert("author".to_string(), json!(c.author));
@@ -307,6 +332,10 @@ mod tests {
             fingerprint: crate::finding::fingerprint(rule, "a b/c.txt", &secret, None),
             secret,
             pair: None,
+            confidence: Confidence::Medium,
+            confidence_reason: Some("found by context".to_string()),
+            details: BTreeMap::from([("exp".to_string(), "2030-01-01T00:00:00Z".to_string())]),
+            path_class: Some(crate::path_class::PathClass::Test),
             commit: Some(crate::finding::CommitInfo {
                 commit: "4b825dc642cb6eb9a060e54bf8d69288fbee4904".to_string(),
                 author: "A. Dev".to_string(),
@@ -344,6 +373,15 @@ mod tests {
         assert_eq!(p["date"], "2026-01-02T03:04:05Z");
         assert_eq!(p["verification"]["status"], "revoked");
         assert_eq!(p["verification"]["detail"], "token_revoked");
+        assert_eq!(p["confidence"], "medium");
+        assert_eq!(p["precision"], "medium");
+        assert_eq!(p["path_class"], "test");
+        assert_eq!(p["details"]["exp"], "2030-01-01T00:00:00Z");
+        assert_eq!(r["rank"], 50.0);
+        assert_eq!(
+            run["tool"]["driver"]["rules"][1]["properties"]["precision"],
+            "medium"
+        );
         assert_eq!(
             r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
             "a%20b/c.txt"

@@ -37,6 +37,37 @@ impl fmt::Display for Severity {
     }
 }
 
+/// How sure keysweep is that a finding is a real credential: `high` when a checksum or decoded
+/// structure confirms it (or its prefix is unique to the provider), `medium` when it was found by
+/// context or its structure is unfamiliar, `low` when it is well-formed but unlikely to work (an
+/// expired JWT).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    #[default]
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One rule file as written on disk.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -105,6 +136,16 @@ pub struct RuleSpec {
     /// Minimum Shannon entropy (bits per byte) of the secret.
     #[serde(default)]
     pub min_entropy: Option<f64>,
+    /// Confidence of a finding that no validator confirmed (default high: a prefix unique to the
+    /// provider); a passing validator raises it to high, an unfamiliar structure caps it at medium.
+    #[serde(default)]
+    pub confidence: Confidence,
+    /// Why the rule's findings have less than high confidence (shown with them).
+    #[serde(default)]
+    pub confidence_reason: Option<String>,
+    /// Why the regression corpus (tests/wild) has fewer than three real samples of this rule.
+    #[serde(default)]
+    pub public_samples: Option<String>,
     /// Name of an offline validator in `validate.rs` (checksums, structure).
     #[serde(default)]
     pub validator: Option<String>,
@@ -169,6 +210,9 @@ pub struct Rule {
     pub regex: LazyRegex,
     pub keywords: Vec<String>,
     pub min_entropy: Option<f64>,
+    pub confidence: Confidence,
+    pub confidence_reason: Option<String>,
+    pub public_samples: Option<String>,
     pub validator: Option<Validator>,
     pub window: usize,
     pub lookbehind: usize,
@@ -287,10 +331,7 @@ impl Rule {
     pub fn accepts(&self, secret: &str) -> bool {
         let bytes = secret.as_bytes();
         let whole = match &self.shape {
-            Some(shape) => shape
-                .get()
-                .find(bytes)
-                .is_some_and(|m| m.start() == 0 && m.end() == bytes.len()),
+            Some(_) => self.fits_shape(bytes),
             None => {
                 let group = self.regex.secret_group();
                 self.regex.get().captures_iter(bytes).any(|c| {
@@ -300,6 +341,20 @@ impl Rule {
             }
         };
         whole && self.validator.is_none_or(|v| v.check(bytes))
+    }
+}
+
+impl Rule {
+    /// Whether `secret` matches the rule's `shape` whole (true for a rule without one). A rule may
+    /// search more loosely than its shape (a token cut short by its author); such findings are
+    /// reported at medium confidence.
+    pub fn fits_shape(&self, secret: &[u8]) -> bool {
+        self.shape.as_ref().is_none_or(|shape| {
+            shape
+                .get()
+                .find(secret)
+                .is_some_and(|m| m.start() == 0 && m.end() == secret.len())
+        })
     }
 }
 
@@ -336,12 +391,20 @@ impl RuleSpec {
         };
         let regex = LazyRegex::new(&self.regex)
             .map_err(|e| self.error(origin, Some("regex"), format!("does not compile: {e}")))?;
-        if self.keywords.is_empty() || self.keywords.iter().any(|k| k.trim().len() < 2) {
+        if self.keywords.iter().any(|k| k.trim().len() < 2) {
             return Err(self.error(
                 origin,
                 Some("keywords"),
-                "needs at least one keyword of 2 or more characters (the prefilter runs rules \
-                 only near their keywords)",
+                "needs keywords of 2 or more characters (the prefilter runs rules only near their \
+                 keywords)",
+            ));
+        }
+        if self.keywords.is_empty() && self.validator.is_none() && self.min_entropy.is_none() {
+            return Err(self.error(
+                origin,
+                Some("keywords"),
+                "is empty: a rule without keywords runs on every byte, so it needs a validator or \
+                 a min_entropy that rejects nearly every candidate",
             ));
         }
         let validator = match &self.validator {
@@ -410,6 +473,9 @@ impl RuleSpec {
             regex,
             keywords: self.keywords.clone(),
             min_entropy: self.min_entropy,
+            confidence: self.confidence,
+            confidence_reason: self.confidence_reason.clone(),
+            public_samples: self.public_samples.clone(),
             validator,
             window: self.window.unwrap_or(DEFAULT_WINDOW),
             lookbehind: self.lookbehind.unwrap_or(DEFAULT_LOOKBEHIND),
