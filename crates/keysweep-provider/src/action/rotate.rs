@@ -430,19 +430,12 @@ pub fn run(
             }
             Next::Finish { old_sha } => run.finish(&rot.by_old[&old_sha], &old_sha)?,
             Next::Wait {
-                step,
-                not_before,
-                given_is_old,
+                step, not_before, ..
             } => {
-                let with = if given_is_old {
-                    " (give it the new credential: the old one may no longer be able to act)"
-                } else {
-                    ""
-                };
                 let _ = writeln!(
                     run.out,
-                    "the old {} secret's {} step is due at {not_before}: a run after that does \
-                     it{with}",
+                    "the old {} secret's {} step is due at {not_before}: a run after that, given \
+                     the new credential, does it",
                     job.provider,
                     step.as_str()
                 );
