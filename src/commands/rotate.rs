@@ -259,6 +259,17 @@ pub fn run(args: &RotateArgs) -> Result<bool> {
             a.rule_id
         );
     };
+    if !adapter.capabilities(&cred).rotate {
+        let why = if a.rule_id == "aws-access-key" {
+            ": only long-term access keys (AKIA) can be rotated, temporary ones expire on their own"
+        } else {
+            ""
+        };
+        bail!(
+            "keysweep cannot rotate this `{}` credential{why}; nothing was sent",
+            a.rule_id
+        );
+    }
     fn client(c: &Option<(String, String)>) -> Option<Client<'_>> {
         c.as_ref().map(|(id, secret)| Client {
             id: id.as_str(),

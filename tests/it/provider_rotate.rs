@@ -962,6 +962,26 @@ fn new_rotations_refuse_bad_input_before_sending_anything() {
     let (_, err, code) = run(c);
     assert_eq!(code, 2);
     assert!(err.contains("secret access key"), "{err}");
+    // Temporary keys are not rotated.
+    let mut c = env.cmd();
+    c.args([
+        "rotate",
+        "aws",
+        "--delete-after",
+        "1d",
+        "--yes",
+        "--sink",
+        "stdout",
+    ])
+    .args(["--endpoint", &ep("aws")])
+    .env(
+        "AWS_ACCESS_KEY_ID",
+        aws_key_id().replacen("AKIA", "ASIA", 1),
+    )
+    .env("AWS_SECRET_ACCESS_KEY", aws_secret());
+    let (_, err, code) = run(c);
+    assert_eq!(code, 2);
+    assert!(err.contains("long-term"), "{err}");
     // The grace period must be chosen.
     let mut c = env.cmd();
     c.args(["rotate", "aws", "--yes", "--sink", "stdout"])
