@@ -294,7 +294,9 @@ fn own_step(
     let saved = || {
         r.recovery_file
             .clone()
-            .filter(|p| p.exists())
+            // Only keysweep's own recovery files are ever read back and delivered, whatever the
+            // journal names.
+            .filter(|p| p.parent() == Some(recovery_dir) && p.exists())
             .or_else(|| sink::find_recovery(recovery_dir, &recovery_tag(job.provider, sha)))
     };
     Some(match &r.state {
@@ -890,6 +892,31 @@ mod tests {
         assert!(err.contains("console"), "{err}");
         let err = go(&o, &job(&other), never).unwrap_err();
         assert!(err.contains("answer was lost"), "{err}");
+    }
+
+    #[test]
+    fn only_files_in_the_recovery_directory_are_delivered() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal_path = dir.path().join("journal.jsonl");
+        let target = dir.path().join("out.json");
+        let sink = Sink::File(target.clone());
+        let elsewhere = dir.path().join("not-a-recovery-file.json");
+        std::fs::write(&elsewhere, "{\"private\": \"data\"}").unwrap();
+        let old = ["glpat-", "Rt5yUi8oPa2sDf4gHj6k"].concat();
+        let sha = sha256_hex(old.as_bytes());
+        started(&journal_path, &sha);
+        let mut minted_line =
+            Entry::new(Action::Rotate, Phase::Minted, "gitlab", "gitlab-pat", &sha);
+        minted_line.recovery_file = Some(elsewhere.display().to_string());
+        Journal::open(&journal_path)
+            .unwrap()
+            .record(&minted_line)
+            .unwrap();
+        let o = opts(&journal_path, &sink);
+        // Not delivered: with nothing to retire, the rotation is taken as delivered by hand.
+        assert_eq!(go(&o, &job(&old), never).unwrap(), Ended::Acted);
+        assert!(!target.exists());
+        assert!(elsewhere.exists());
     }
 
     #[test]
