@@ -421,14 +421,25 @@ pub struct RotateArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum RotateProvider {
-    /// Slack: refresh an expiring token (oauth.v2.access), or an app configuration token
-    /// (tooling.tokens.rotate) with --config-token.
+    /// Slack: refresh an expiring token (oauth.v2.access), an app configuration token
+    /// (tooling.tokens.rotate) with --config-token, or turn a long-lived bot or user token into an
+    /// expiring one with a refresh token (oauth.v2.exchange) with --token-env.
     Slack {
         /// Environment variable holding the refresh token (`xoxe-1-...`); `-` reads stdin.
+        #[arg(
+            long,
+            value_name = "VAR",
+            required_unless_present = "token_env",
+            conflicts_with = "token_env"
+        )]
+        refresh_token_env: Option<String>,
+        /// Environment variable holding a long-lived bot or user token (`xoxb-`, `xoxp-`) to
+        /// exchange for an expiring token and a refresh token (once per token; the app must have
+        /// token rotation turned on); `-` reads stdin.
         #[arg(long, value_name = "VAR")]
-        refresh_token_env: String,
+        token_env: Option<String>,
         /// Rotate an app configuration token (tooling.tokens.rotate; no client credentials).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "token_env")]
         config_token: bool,
         #[arg(long, value_name = "ID", env = "KEYSWEEP_CLIENT_ID")]
         client_id: Option<String>,
@@ -448,6 +459,81 @@ pub enum RotateProvider {
         #[command(flatten)]
         common: RotateCommon,
     },
+    /// GitHub: a new GitHub App user token and refresh token from the refresh token (`ghr_`),
+    /// which GitHub then retires.
+    Github {
+        /// Environment variable holding the refresh token (`ghr_...`); `-` reads stdin.
+        #[arg(long, value_name = "VAR")]
+        refresh_token_env: String,
+        /// The GitHub App's client id (not its app id).
+        #[arg(long, value_name = "ID", env = "KEYSWEEP_CLIENT_ID")]
+        client_id: String,
+        /// Environment variable holding the app's client secret (apps using the device flow have
+        /// none: leave it out).
+        #[arg(long, value_name = "VAR")]
+        client_secret_env: Option<String>,
+        #[command(flatten)]
+        common: RotateCommon,
+    },
+    /// Google OAuth: a new access token from a refresh token (`1//...`) and the OAuth client's
+    /// credentials. The refresh token stays valid, so every run mints a fresh access token.
+    Google {
+        /// Environment variable holding the refresh token; `-` reads stdin.
+        #[arg(long, value_name = "VAR")]
+        refresh_token_env: String,
+        #[arg(long, value_name = "ID", env = "KEYSWEEP_CLIENT_ID")]
+        client_id: String,
+        #[arg(long, value_name = "VAR")]
+        client_secret_env: String,
+        #[command(flatten)]
+        common: RotateCommon,
+    },
+    /// AWS: create a new access key with the old one (IAM CreateAccessKey), deliver it, deactivate
+    /// the old key, and delete it once --delete-after has passed (in a later run given the new
+    /// key).
+    Aws {
+        /// Environment variable holding the access key id (`AKIA...`).
+        #[arg(long, value_name = "VAR", default_value = "AWS_ACCESS_KEY_ID")]
+        key_id_env: String,
+        /// Environment variable holding the secret access key; `-` reads stdin.
+        #[arg(long, value_name = "VAR", default_value = "AWS_SECRET_ACCESS_KEY")]
+        secret_key_env: String,
+        /// How long the old key stays deactivated (and can be turned back on in the IAM console)
+        /// before a run deletes it: `0` deletes it as soon as the new key is delivered; `7d`,
+        /// `12h`, `30m`.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration, required = true)]
+        delete_after: std::time::Duration,
+        #[command(flatten)]
+        common: RotateCommon,
+    },
+    /// Twilio: create a new API key with a Main key, deliver it, then delete the old key (at once,
+    /// or after --delete-after in a later run given the new key).
+    Twilio {
+        /// The account SID (`AC...`).
+        #[arg(long, value_name = "SID", env = "TWILIO_ACCOUNT_SID")]
+        account_sid: String,
+        /// The SID of the API key to rotate (`SK...`).
+        #[arg(long, value_name = "SID", env = "TWILIO_API_KEY")]
+        key_sid: String,
+        /// Environment variable holding that key's secret; `-` reads stdin.
+        #[arg(long, value_name = "VAR", default_value = "TWILIO_API_SECRET")]
+        key_secret_env: String,
+        /// A Main key that creates and deletes keys (or the account SID, to use the auth token).
+        /// Without it, the key rotates itself, which Twilio allows only for Main keys.
+        #[arg(long, value_name = "SID", requires = "main_secret_env")]
+        main_key_sid: Option<String>,
+        /// Environment variable holding the Main key's secret (or the auth token).
+        #[arg(long, value_name = "VAR", requires = "main_key_sid")]
+        main_secret_env: Option<String>,
+        /// How long both keys work before a run deletes the old one (`0`, the default: at once).
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "0")]
+        delete_after: std::time::Duration,
+        /// The new key's friendly name.
+        #[arg(long, value_name = "NAME")]
+        friendly_name: Option<String>,
+        #[command(flatten)]
+        common: RotateCommon,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -455,12 +541,19 @@ pub struct RotateCommon {
     /// Where the new secret goes: `file:PATH`, `exec:COMMAND` or `stdout`.
     #[arg(long, value_name = "SINK")]
     pub sink: String,
+    /// Actually rotate (without it, only the plan is printed and nothing is sent).
+    #[arg(long)]
+    pub yes: bool,
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
     #[arg(long = "endpoint", value_name = "PROVIDER=URL")]
     pub endpoints: Vec<String>,
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub timeout: u64,
+    /// How long to wait for another run holding the journal's lock.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub lock_wait: u64,
+    /// Only errors (with --yes, no plan and no success line).
     #[arg(long, short = 'q')]
     pub quiet: bool,
 }
@@ -481,6 +574,31 @@ fn parse_dash(s: &str) -> Result<String, String> {
     } else {
         Err("secrets are read from stdin only: pass `-` and pipe the token in".to_string())
     }
+}
+
+/// Parses `7d`, `12h`, `30m`, `90s`, `2w` or a plain number of seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (digits, unit) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&s[..i], c),
+        _ => (s, 's'),
+    };
+    let mult: u64 = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
+        'w' => 7 * 86_400,
+        _ => return Err(format!("unknown unit in {s:?} (use s, m, h, d or w)")),
+    };
+    let n: u64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a duration: {s:?} (e.g. 7d, 12h, 30m, 0)"))?;
+    n.checked_mul(mult)
+        .filter(|&secs| secs <= 10 * 365 * 86_400)
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("duration too long: {s:?} (at most ten years)"))
 }
 
 /// Parses `10M`, `512K`, `1G` or a plain byte count.
@@ -520,6 +638,17 @@ mod tests {
         assert!(parse_size("10X").is_err());
         assert!(parse_size("abc").is_err());
         assert!(parse_size("18446744073709551615").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("7d").unwrap().as_secs(), 7 * 86_400);
+        assert_eq!(parse_duration("12h").unwrap().as_secs(), 12 * 3_600);
+        assert_eq!(parse_duration("0").unwrap().as_secs(), 0);
+        assert_eq!(parse_duration("90").unwrap().as_secs(), 90);
+        assert!(parse_duration("7x").is_err());
+        assert!(parse_duration("d").is_err());
+        assert!(parse_duration("99999999w").is_err());
     }
 
     #[test]

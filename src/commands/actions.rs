@@ -9,7 +9,7 @@ use keysweep_core::finding::redact;
 use keysweep_core::secret::Secret;
 use keysweep_provider::action::journal;
 use keysweep_provider::action::revoke::{self, Options};
-use keysweep_provider::action::rotate::{self, Rotation};
+use keysweep_provider::action::rotate::{self, Job, MintOnly};
 use keysweep_provider::action::sink::Sink;
 use keysweep_provider::{Client, Context, Credential, Provider, RotateError, RotateRequest, slack};
 
@@ -126,36 +126,37 @@ fn rotate_found(
         let Some(p) = keysweep_provider::registry::for_credential(&credential(s)) else {
             continue;
         };
-        let mut was_refused = false;
-        let result = rotate::rotate_one(
-            journal,
-            &sink,
-            &Rotation {
+        let was_refused = std::cell::Cell::new(false);
+        let req = RotateRequest {
+            client: Some(Client {
+                id: client_id,
+                secret: &client_secret,
+            }),
+            ..RotateRequest::new(credential(s))
+        };
+        let result = rotate::run(
+            &rotate::Options {
+                journal,
+                sink: &sink,
+                now: time::OffsetDateTime::now_utc(),
+                lock_wait: std::time::Duration::from_secs(300),
+            },
+            &Job {
                 provider: "slack",
                 rule_id: &s.rule_id,
-                old_secret: &s.secret,
+                secret: &s.secret,
                 hide_env: &hide,
+                retirement: p.retirement(&req),
             },
-            || {
-                let r = p.rotate(
-                    cx,
-                    &RotateRequest {
-                        credential: credential(s),
-                        client: Some(Client {
-                            id: client_id,
-                            secret: &client_secret,
-                        }),
-                        mode: None,
-                        expires_at: None,
-                    },
-                );
-                was_refused = matches!(r, Err(RotateError::Refused(_)));
+            &MintOnly(|| {
+                let r = p.rotate(cx, &req);
+                was_refused.set(matches!(r, Err(RotateError::Refused(_))));
                 r
-            },
+            }),
             out,
         );
         if let Err(e) = result {
-            if was_refused {
+            if was_refused.get() {
                 refused += 1;
             } else {
                 unsafe_ += 1;

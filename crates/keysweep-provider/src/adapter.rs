@@ -46,11 +46,75 @@ pub enum Revoked {
 
 /// A freshly minted credential: the JSON handed to the sink, the secrets in it (for hashing), and a
 /// line that is safe to print.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Minted {
     pub payload: serde_json::Value,
     pub secrets: Vec<String>,
     pub summary: String,
+}
+
+/// A step that retires the old credential once its replacement is delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetireStep {
+    /// Turn the old credential off, reversibly (AWS `UpdateAccessKey Status=Inactive`).
+    Deactivate,
+    /// Remove the old credential for good.
+    Delete,
+}
+
+impl RetireStep {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RetireStep::Deactivate => "deactivate",
+            RetireStep::Delete => "delete",
+        }
+    }
+}
+
+/// What happens to the old credential in a rotation, known before anything is sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Retirement {
+    /// The steps after delivery, in order, each with its delay after delivery. Empty when the
+    /// provider retires the old credential as part of minting (or keeps it, see `keeps_old`).
+    pub steps: Vec<(RetireStep, std::time::Duration)>,
+    /// A public identifier of the old credential (an AWS access key id, a Twilio key SID). The
+    /// journal keeps only its hash, so that a later run can find the key in the provider's list.
+    pub old_id: Option<String>,
+    /// Minting leaves the old credential valid (a Google refresh token yields access tokens and
+    /// stays): every run mints, and nothing is retired.
+    pub keeps_old: bool,
+}
+
+/// One retirement step to carry out.
+#[derive(Debug, Clone, Copy)]
+pub struct RetireRequest<'a> {
+    pub step: RetireStep,
+    /// The credential this run was given: the old one, or its replacement (a later run finishing
+    /// the retirement).
+    pub given: Credential<'a>,
+    pub given_is_old: bool,
+    /// SHA-256 of the old credential's public id, to find it in the provider's list when `given`
+    /// is the replacement.
+    pub old_id_sha256: Option<&'a str>,
+    /// Steps already done (a deactivated AWS key can no longer sign its own deletion).
+    pub done: &'a [RetireStep],
+    /// A credential that manages the rotated one (a Twilio Main key), when one was named.
+    pub manager: Option<Client<'a>>,
+    /// The account the credential belongs to (a Twilio account SID).
+    pub account: Option<&'a str>,
+}
+
+/// How one retirement step ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Retired {
+    Done,
+    /// The provider says it was already so (the key is gone, or already inactive).
+    AlreadyDone(String),
+    /// Not done; a later run tries again.
+    Failed(String),
+    /// Not possible with the credential given (a deactivated AWS key cannot delete itself).
+    NeedsReplacement(String),
 }
 
 /// OAuth client credentials, for rotations that need them.
@@ -66,10 +130,35 @@ pub struct RotateRequest<'a> {
     pub credential: Credential<'a>,
     /// The app's client credentials, where the provider's rotation needs them.
     pub client: Option<Client<'a>>,
-    /// A provider-specific flavour (Slack: `config-token` for app configuration tokens).
+    /// A provider-specific flavour (Slack: `config-token` for app configuration tokens,
+    /// `exchange` for long-lived tokens turned into expiring ones).
     pub mode: Option<&'a str>,
     /// The new credential's expiry, where the provider lets the caller choose (`YYYY-MM-DD`).
     pub expires_at: Option<&'a str>,
+    /// How long the old credential lives on (deactivated where the provider can) before it is
+    /// deleted, for providers that retire in steps.
+    pub delete_after: Option<std::time::Duration>,
+    /// A credential that manages the rotated one (a Twilio Main key), when not the credential itself.
+    pub manager: Option<Client<'a>>,
+    /// The account the credential belongs to (a Twilio account SID).
+    pub account: Option<&'a str>,
+    /// A name for the new credential, where the provider keeps one.
+    pub name: Option<&'a str>,
+}
+
+impl<'a> RotateRequest<'a> {
+    pub fn new(credential: Credential<'a>) -> RotateRequest<'a> {
+        RotateRequest {
+            credential,
+            client: None,
+            mode: None,
+            expires_at: None,
+            delete_after: None,
+            manager: None,
+            account: None,
+            name: None,
+        }
+    }
 }
 
 /// Why a rotation did not mint anything, or minted without an answer keysweep could read.
@@ -121,13 +210,40 @@ pub trait Provider: Sync {
             .collect()
     }
 
-    /// Mints a replacement and retires the credential (in one provider call, or as the adapter's
-    /// documented sequence).
+    /// Mints a replacement. Depending on the provider this retires the old credential in the same
+    /// call (Slack, GitHub and GitLab exchanges), leaves it valid (Google access tokens), or leaves
+    /// the retirement to [`Provider::retire`] once the new one is delivered (AWS, Twilio): see
+    /// [`Provider::retirement`].
     fn rotate(&self, _cx: &Context, req: &RotateRequest) -> Result<Minted, RotateError> {
         Err(RotateError::Unsupported(format!(
             "keysweep cannot rotate `{}` credentials",
             req.credential.rule_id
         )))
+    }
+
+    /// What a rotation of `req` does with the old credential.
+    fn retirement(&self, _req: &RotateRequest) -> Retirement {
+        Retirement::default()
+    }
+
+    /// The requests a rotation of `req` makes, in order, for the plan.
+    fn rotation_calls(&self, _req: &RotateRequest) -> Vec<String> {
+        let c = self.calls().rotate;
+        if c.is_empty() {
+            Vec::new()
+        } else {
+            vec![c.to_string()]
+        }
+    }
+
+    /// One step of retiring the old credential, after its replacement was delivered. Every step is
+    /// safe to repeat: a later run tries again what failed.
+    fn retire(&self, _cx: &Context, req: &RetireRequest) -> Retired {
+        Retired::Failed(format!(
+            "keysweep cannot {} `{}` credentials",
+            req.step.as_str(),
+            req.given.rule_id
+        ))
     }
 
     /// What a person must do when the secret cannot be revoked by API.

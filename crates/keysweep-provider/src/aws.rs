@@ -1,6 +1,14 @@
 //! AWS access keys: `sts:GetCallerIdentity` to verify (it needs no IAM permission), IAM
 //! `UpdateAccessKey Status=Inactive` on the key itself to revoke (when the key's own policy allows
-//! it), both signed with SigV4 (`aws-sigv4`, no SDK).
+//! it), all signed with SigV4 (`aws-sigv4`, no SDK).
+//!
+//! Rotation is IAM's documented sequence, each step a separate call: `CreateAccessKey` signed with
+//! the old key (for the old key's own user), then once the new key is delivered `UpdateAccessKey
+//! Status=Inactive` on the old key, and `DeleteAccessKey` after the grace period the user chose
+//! (with no grace period, the old key is deleted at once). A later run that finishes a rotation is
+//! given the new key; it finds the old one in `ListAccessKeys` by the hash of its id, which is all
+//! the journal keeps. When AWS has quarantined a leaked key (its `AWSCompromisedKeyQuarantine`
+//! policies deny `iam:CreateAccessKey`), the key cannot rotate itself, and keysweep says so.
 //!
 //! An access key id encodes its account id, which is decoded offline and reported for every AWS
 //! finding. Keys of known canary-token accounts are never sent to AWS: using a canary key is what
@@ -14,7 +22,10 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use keysweep_core::finding::{Status, Verification};
 
-use crate::adapter::{Calls, Capabilities, Credential, Provider, Revoked};
+use crate::adapter::{
+    Calls, Capabilities, Credential, Minted, Provider, RetireRequest, RetireStep, Retired,
+    Retirement, Revoked, RotateError, RotateRequest,
+};
 use crate::http::Response;
 use crate::{Context, code, failed, short};
 
@@ -139,7 +150,7 @@ impl Provider for Aws {
         Capabilities {
             verify: pair,
             revoke: pair,
-            rotate: false,
+            rotate: pair,
         }
     }
 
@@ -147,7 +158,7 @@ impl Provider for Aws {
         Calls {
             verify: "POST sts.amazonaws.com Action=GetCallerIdentity (SigV4), except canary-token accounts",
             revoke: "POST iam.amazonaws.com Action=UpdateAccessKey Status=Inactive (SigV4; if the key may)",
-            rotate: "",
+            rotate: "POST iam.amazonaws.com Action=CreateAccessKey, then UpdateAccessKey Status=Inactive and DeleteAccessKey on the old key after --delete-after (SigV4; later runs: ListAccessKeys)",
         }
     }
 
@@ -156,7 +167,212 @@ impl Provider for Aws {
         Capabilities {
             verify: signable,
             revoke: signable,
-            rotate: false,
+            rotate: signable,
+        }
+    }
+
+    fn rotate(&self, cx: &Context, req: &RotateRequest) -> Result<Minted, RotateError> {
+        let c = &req.credential;
+        let (Kind::Pair, Some(secret)) = (kind(c), c.pair) else {
+            return Err(RotateError::Unsupported(
+                "rotating an AWS access key needs its id and its secret access key".into(),
+            ));
+        };
+        if !long_term(c.secret) {
+            return Err(RotateError::Unsupported(
+                "only long-term access keys (AKIA) can be rotated; temporary credentials expire \
+                 on their own"
+                    .into(),
+            ));
+        }
+        if account_id(c.secret).is_some_and(|a| cx.canaries.is_canary(&a)) {
+            return Err(RotateError::Refused(
+                "a canary-token account: not sent to AWS".into(),
+            ));
+        }
+        let resp = call_once(
+            cx,
+            "iam",
+            c.secret,
+            secret,
+            "Action=CreateAccessKey&Version=2010-05-08",
+        )
+        .map_err(|f| match f {
+            // Nothing was sent.
+            crate::Failure::Network(SIGNING_FAILED) => {
+                RotateError::Refused(format!("AWS CreateAccessKey: {f}"))
+            }
+            f => crate::slack::lost("AWS CreateAccessKey", &f),
+        })?;
+        if resp.status != 200 {
+            let said = error_code(&resp);
+            let why = match said.as_deref() {
+                Some("AccessDenied") if quarantined(&resp) => QUARANTINED.to_string(),
+                Some("AccessDenied") => "AccessDenied: the key may not create access keys for \
+                     its own user (iam:CreateAccessKey); if AWS quarantined it \
+                     (AWSCompromisedKeyQuarantine policies), it never will: an administrator \
+                     creates the new key"
+                    .to_string(),
+                Some("LimitExceeded") => "LimitExceeded: the user already has two access keys, \
+                     AWS's limit; delete the one that is not in use, then rerun"
+                    .to_string(),
+                Some("InvalidClientTokenId") => {
+                    "InvalidClientTokenId: AWS does not know this key (deleted, or never \
+                     existed)"
+                        .to_string()
+                }
+                Some("SignatureDoesNotMatch") => {
+                    "SignatureDoesNotMatch: the secret access key is not this key's".to_string()
+                }
+                Some(other) => other.to_string(),
+                None => format!("HTTP {}", resp.status),
+            };
+            // AWS answers a refused request with a 4xx and processes nothing; a 5xx may come after
+            // the key was made.
+            return Err(if resp.status < 500 {
+                RotateError::Refused(format!("AWS CreateAccessKey: {why}"))
+            } else {
+                RotateError::Unknown(format!("AWS CreateAccessKey: {why}"))
+            });
+        }
+        let text = String::from_utf8_lossy(&resp.body);
+        let field = |k: &str| {
+            tag(&text, k).filter(|v| {
+                !v.is_empty()
+                    && v.len() <= 128
+                    && !v.contains(|ch: char| ch.is_whitespace() || ch == '<')
+            })
+        };
+        let (Some(new_id), Some(new_secret)) = (field("AccessKeyId"), field("SecretAccessKey"))
+        else {
+            return Err(RotateError::Unknown(
+                "AWS CreateAccessKey: the answer lacks the new key".into(),
+            ));
+        };
+        let user = field("UserName")
+            .map(|u| short(&crate::scrub(&u, &[c.secret, secret, &new_secret]), 64));
+        Ok(Minted {
+            payload: serde_json::json!({
+                "provider": "aws",
+                "kind": "access_key",
+                "access_key_id": new_id,
+                "secret_access_key": new_secret,
+                "user_name": user,
+                "create_date": field("CreateDate"),
+            }),
+            secrets: vec![new_id.clone(), new_secret],
+            summary: format!(
+                "new AWS access key {}{}",
+                keysweep_core::finding::redact(&new_id),
+                user.map(|u| format!(" for user {u}")).unwrap_or_default()
+            ),
+        })
+    }
+
+    fn retirement(&self, req: &RotateRequest) -> Retirement {
+        let grace = req.delete_after.unwrap_or_default();
+        Retirement {
+            steps: if grace.is_zero() {
+                vec![(RetireStep::Delete, Duration::ZERO)]
+            } else {
+                vec![
+                    (RetireStep::Deactivate, Duration::ZERO),
+                    (RetireStep::Delete, grace),
+                ]
+            },
+            old_id: Some(req.credential.secret.to_string()),
+            keeps_old: false,
+        }
+    }
+
+    fn rotation_calls(&self, req: &RotateRequest) -> Vec<String> {
+        let mut calls = vec![
+            "POST iam.amazonaws.com Action=CreateAccessKey, signed with the key \
+             (for its own user)"
+                .to_string(),
+        ];
+        match req.delete_after.filter(|d| !d.is_zero()) {
+            None => calls.push(
+                "once the new key is delivered: DeleteAccessKey on the old key (no grace period)"
+                    .into(),
+            ),
+            Some(d) => {
+                calls.push(
+                    "once the new key is delivered: UpdateAccessKey Status=Inactive on the old \
+                     key (reversible in the IAM console)"
+                        .into(),
+                );
+                calls.push(format!(
+                    "{} later, in a run given the new key: ListAccessKeys, then DeleteAccessKey \
+                     on the old key unless it was made active again",
+                    crate::duration_words(d)
+                ));
+            }
+        }
+        calls
+    }
+
+    fn retire(&self, cx: &Context, req: &RetireRequest) -> Retired {
+        let g = &req.given;
+        let (Kind::Pair, Some(secret)) = (kind(g), g.pair) else {
+            return Retired::Failed("no secret access key to sign with".into());
+        };
+        if req.given_is_old {
+            if req.step == RetireStep::Delete && req.done.contains(&RetireStep::Deactivate) {
+                return Retired::NeedsReplacement(
+                    "the old AWS key is deactivated and can no longer sign its own deletion: run \
+                     `keysweep rotate aws` with the new key (the one delivered) to delete it"
+                        .into(),
+                );
+            }
+            return manage(cx, req.step, g.secret, secret, g.secret);
+        }
+        // Given the replacement: find the old key among its user's keys by the hash of its id.
+        let Some(want) = req.old_id_sha256 else {
+            return Retired::Failed("the journal does not say which key was replaced".into());
+        };
+        let resp = match call(
+            cx,
+            cx.base("aws", IAM),
+            "iam",
+            g.secret,
+            secret,
+            "Action=ListAccessKeys&Version=2010-05-08",
+        ) {
+            Ok(r) => r,
+            Err(f) => return Retired::Failed(format!("AWS ListAccessKeys: {f}")),
+        };
+        if resp.status != 200 {
+            return Retired::Failed(format!(
+                "AWS ListAccessKeys: {} (the new key must be allowed iam:ListAccessKeys on its \
+                 own user)",
+                error_code(&resp).unwrap_or_else(|| format!("HTTP {}", resp.status))
+            ));
+        }
+        let text = String::from_utf8_lossy(&resp.body);
+        let old = members(&text).into_iter().find_map(|m| {
+            let id = tag(m, "AccessKeyId")?;
+            (keysweep_core::finding::sha256_hex(id.as_bytes()) == want)
+                .then(|| (id, tag(m, "Status").unwrap_or_default()))
+        });
+        let Some((old_id, status)) = old else {
+            return Retired::AlreadyDone("the old key is no longer listed for its user".into());
+        };
+        match req.step {
+            RetireStep::Deactivate if status == "Inactive" => {
+                Retired::AlreadyDone("already inactive".into())
+            }
+            RetireStep::Delete
+                if status == "Active" && req.done.contains(&RetireStep::Deactivate) =>
+            {
+                Retired::Failed(
+                    "the old key was made active again during its grace period, so it is not \
+                     deleted (something may still use it): delete it in the IAM console once \
+                     nothing does"
+                        .into(),
+                )
+            }
+            step => manage(cx, step, g.secret, secret, &old_id),
         }
     }
 
@@ -301,6 +517,88 @@ impl Provider for Aws {
     }
 }
 
+const SIGNING_FAILED: &str = "request signing failed";
+
+const QUARANTINED: &str = "AWS has quarantined this key: the AWSCompromisedKeyQuarantine \
+    policy attached to its user denies iam:CreateAccessKey, so the key cannot rotate itself. An \
+    administrator creates the replacement (and reviews CloudTrail before detaching the policy)";
+
+/// Whether an AccessDenied answer names one of AWS's compromised-key quarantine policies (AWS
+/// names the policy behind an explicit deny). The message itself is never repeated.
+fn quarantined(r: &Response) -> bool {
+    String::from_utf8_lossy(&r.body).contains("AWSCompromisedKeyQuarantine")
+}
+
+/// `UpdateAccessKey Status=Inactive` or `DeleteAccessKey` on `target`, signed with `key_id`.
+fn manage(cx: &Context, step: RetireStep, key_id: &str, secret: &str, target: &str) -> Retired {
+    let (action, extra) = match step {
+        RetireStep::Deactivate => ("UpdateAccessKey", "&Status=Inactive"),
+        RetireStep::Delete => ("DeleteAccessKey", ""),
+    };
+    // Key ids are [A-Z0-9]; anything else did not come from AWS or the rule's shape.
+    if !target.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Retired::Failed(format!("AWS {action}: not an access key id"));
+    }
+    let body = format!("Action={action}&Version=2010-05-08&AccessKeyId={target}{extra}");
+    let resp = match call(cx, cx.base("aws", IAM), "iam", key_id, secret, &body) {
+        Ok(r) => r,
+        Err(f) => return Retired::Failed(format!("AWS {action}: {f}")),
+    };
+    if resp.status == 200 {
+        return Retired::Done;
+    }
+    match error_code(&resp).as_deref() {
+        Some("NoSuchEntity") => Retired::AlreadyDone("NoSuchEntity: the key is gone".into()),
+        Some("AccessDenied") if quarantined(&resp) => Retired::Failed(format!(
+            "AWS {action}: AccessDenied by AWS's compromised-key quarantine policy; an \
+             administrator must {} the old key",
+            step.as_str()
+        )),
+        Some("AccessDenied") => Retired::Failed(format!(
+            "AWS {action}: AccessDenied (the key may not manage its user's keys); {} the old key \
+             in the IAM console",
+            step.as_str()
+        )),
+        Some("InvalidClientTokenId") => Retired::NeedsReplacement(format!(
+            "AWS {action}: InvalidClientTokenId: the key this run was given can no longer sign \
+             (deactivated or deleted): run with the new key"
+        )),
+        Some(other) => Retired::Failed(format!("AWS {action}: {other}")),
+        None => Retired::Failed(format!("AWS {action}: HTTP {}", resp.status)),
+    }
+}
+
+/// The `<member>` elements of a list answer.
+fn members(xml: &str) -> Vec<&str> {
+    xml.split("<member>")
+        .skip(1)
+        .filter_map(|m| m.split("</member>").next())
+        .collect()
+}
+
+/// As [`call`] to IAM, but never retried: for the call that mints.
+fn call_once(
+    cx: &Context,
+    service: &str,
+    key_id: &str,
+    secret: &str,
+    body: &str,
+) -> Result<Response, crate::Failure> {
+    let url = format!("{}/", cx.base("aws", IAM));
+    let headers = signature(&url, service, key_id, secret, body)
+        .map_err(|_| crate::Failure::Network(SIGNING_FAILED))?;
+    cx.http.send_once("aws", |c| {
+        let mut req = c
+            .post(&url)
+            .header("content-type", FORM)
+            .body(body.to_string());
+        for (k, v) in &headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        req
+    })
+}
+
 /// One signed form POST of the query API.
 fn call(
     cx: &Context,
@@ -313,7 +611,7 @@ fn call(
     let url = format!("{base}/");
     let headers = match signature(&url, service, key_id, secret, body) {
         Ok(h) => h,
-        Err(_) => return Err(crate::Failure::Network("request signing failed")),
+        Err(_) => return Err(crate::Failure::Network(SIGNING_FAILED)),
     };
     cx.http.send("aws", |c| {
         let mut req = c

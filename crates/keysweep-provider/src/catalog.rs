@@ -208,6 +208,21 @@ pub fn markdown(rows: &[Row]) -> String {
             md(&revoke)
         ));
     }
+    out.push_str("\n| Provider | Rotated kinds | Rotation asks (`keysweep rotate PROVIDER`) |\n|---|---|---|\n");
+    for r in rows.iter().filter(|r| r.rotates()) {
+        let calls = r
+            .rotate_calls
+            .iter()
+            .map(|c| format!("`{}`", md(c)))
+            .collect::<Vec<_>>()
+            .join("; ");
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            r.provider,
+            r.rotate.join(", "),
+            calls
+        ));
+    }
     out
 }
 
@@ -256,7 +271,22 @@ mod tests {
         assert!(n >= 45, "{n}");
         assert!(v >= 40, "{v} verifiable providers");
         assert!(k >= 15, "{k} revocable providers");
-        assert!(o >= 2, "{o}");
+        assert!(o >= 6, "{o}");
+        for (provider, rule) in [
+            ("aws", "aws-access-key"),
+            ("github", "github-refresh-token"),
+            ("google", "google-oauth-refresh-token"),
+            ("slack", "slack-bot-token"),
+            ("twilio", "twilio-api-key-secret"),
+        ] {
+            let row = rows.iter().find(|r| r.provider == provider).unwrap();
+            assert!(
+                row.rotate.contains(&rule.to_string()),
+                "{provider}: {:?}",
+                row.rotate
+            );
+            assert!(!row.rotate_calls.is_empty(), "{provider}");
+        }
         let slack = rows.iter().find(|r| r.provider == "slack").unwrap();
         assert!(slack.rotate.contains(&"slack-refresh-token".to_string()));
         assert!(!slack.verify.contains(&"slack-refresh-token".to_string()));

@@ -2,6 +2,10 @@
 //! unauthenticated `POST /credentials/revoke` to revoke (installation tokens: `DELETE
 //! /installation/token`, with the token itself).
 //!
+//! A GitHub App's user token is rotated with its refresh token (`ghr_`): `POST
+//! github.com/login/oauth/access_token` with the app's client id (and secret, unless the app uses
+//! the device flow) answers with a new user token and a new refresh token, and the pair used dies.
+//!
 //! Expiry comes from the `github-authentication-token-expiration` header, which GitHub sends for
 //! tokens that expire. Personal access tokens (`ghp_`, `github_pat_`) can be created without an
 //! expiry, and then the header is absent: keysweep reports `never` for them. For other kinds an
@@ -13,12 +17,16 @@ use reqwest::Method;
 use reqwest::blocking::{Client, RequestBuilder};
 use serde_json::Value;
 
-use crate::adapter::{Calls, Capabilities, Credential, Provider, Revoked};
+use crate::adapter::{
+    Calls, Capabilities, Credential, Minted, Provider, Revoked, RotateError, RotateRequest,
+};
 use crate::{Context, code, failed, scopes_header, short};
 
 pub struct Github;
 
 const BASE: &str = "https://api.github.com";
+/// Where OAuth tokens are issued and refreshed (not the REST API's host).
+const WEB: &str = "https://github.com";
 
 /// Most credentials one `/credentials/revoke` request may carry.
 pub const REVOKE_BATCH: usize = 1000;
@@ -62,7 +70,7 @@ impl Provider for Github {
         Capabilities {
             verify: rule_id != "github-refresh-token",
             revoke: true,
-            rotate: false,
+            rotate: rule_id == "github-refresh-token",
         }
     }
 
@@ -70,16 +78,35 @@ impl Provider for Github {
         Calls {
             verify: "GET /user (ghs_: GET /installation/repositories)",
             revoke: "POST /credentials/revoke, unauthenticated (ghs_: DELETE /installation/token)",
-            rotate: "",
+            rotate: "POST github.com/login/oauth/access_token (grant_type=refresh_token, the app's client id and secret)",
         }
     }
 
     fn capabilities(&self, cred: &Credential) -> Capabilities {
+        let refresh = kind(cred.secret) == Kind::Refresh;
         Capabilities {
-            verify: kind(cred.secret) != Kind::Refresh,
+            verify: !refresh,
             revoke: true,
-            rotate: false,
+            rotate: refresh,
         }
+    }
+
+    /// A refresh token (`ghr_`) for a new user token and refresh token; GitHub retires the pair
+    /// that was used.
+    fn rotate(&self, cx: &Context, req: &RotateRequest) -> Result<Minted, RotateError> {
+        if kind(req.credential.secret) != Kind::Refresh {
+            return Err(RotateError::Unsupported(
+                "only GitHub App refresh tokens (ghr_) can be rotated; personal access tokens \
+                 have no API to mint them"
+                    .into(),
+            ));
+        }
+        let Some(client) = req.client else {
+            return Err(RotateError::Refused(
+                "refreshing a GitHub App user token needs the app's client id".into(),
+            ));
+        };
+        refresh(cx, client.id, client.secret, req.credential.secret)
     }
 
     fn verify(&self, cx: &Context, cred: &Credential) -> Verification {
@@ -120,6 +147,110 @@ impl Provider for Github {
     fn manual_step(&self, _cred: &Credential) -> Option<String> {
         None
     }
+}
+
+/// `POST /login/oauth/access_token` with `grant_type=refresh_token`. OAuth endpoints answer 200
+/// with an `error` field when they refuse; the client secret is left out when it is empty (apps
+/// using the device flow have none).
+fn refresh(
+    cx: &Context,
+    client_id: &str,
+    client_secret: &str,
+    refresh_token: &str,
+) -> Result<Minted, RotateError> {
+    let url = format!(
+        "{}/login/oauth/access_token",
+        cx.endpoints.overridden("github").unwrap_or(WEB)
+    );
+    let mut form = vec![
+        ("client_id", client_id),
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+    ];
+    if !client_secret.is_empty() {
+        form.push(("client_secret", client_secret));
+    }
+    let resp = cx
+        .http
+        .send_once("github", |c| {
+            c.post(&url)
+                .header("accept", "application/json")
+                .form(&form)
+        })
+        .map_err(|f| crate::slack::lost("GitHub token refresh", &f))?;
+    let v = resp.json();
+    let said = v
+        .as_ref()
+        .and_then(|v| v.get("error").and_then(Value::as_str))
+        .map(|e| code(e).unwrap_or_else(|| "unreadable error".into()));
+    if let Some(e) = said {
+        // Refused before anything was minted: a spent or expired refresh token, wrong client
+        // credentials.
+        return Err(RotateError::Refused(format!("GitHub token refresh: {e}")));
+    }
+    match resp.status {
+        200 => {}
+        // Turned away before anything was minted.
+        s @ 400..=499 => {
+            return Err(RotateError::Refused(format!(
+                "GitHub token refresh: HTTP {s}"
+            )));
+        }
+        s => {
+            return Err(RotateError::Unknown(format!(
+                "GitHub token refresh: HTTP {s}"
+            )));
+        }
+    }
+    let v =
+        v.ok_or_else(|| RotateError::Unknown("GitHub token refresh: malformed response".into()))?;
+    let field = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                RotateError::Unknown(format!("GitHub token refresh: the answer lacks `{k}`"))
+            })
+    };
+    let access = field("access_token")?;
+    let new_refresh = field("refresh_token")?;
+    let at = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_i64)
+            .and_then(|s| {
+                time::OffsetDateTime::now_utc()
+                    .unix_timestamp()
+                    .checked_add(s)
+            })
+            .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+    };
+    let expires_at = at("expires_in");
+    Ok(Minted {
+        payload: serde_json::json!({
+            "provider": "github",
+            "kind": "user_token",
+            "access_token": access,
+            "expires_in": v.get("expires_in"),
+            "expires_at": expires_at,
+            "refresh_token": new_refresh,
+            "refresh_token_expires_in": v.get("refresh_token_expires_in"),
+            "refresh_token_expires_at": at("refresh_token_expires_in"),
+            "scope": v.get("scope"),
+            "token_type": v.get("token_type"),
+        }),
+        secrets: vec![access, new_refresh],
+        summary: format!(
+            "new GitHub App user token and refresh token{}",
+            expires_at
+                .map(|e| format!(", user token expires {e}"))
+                .unwrap_or_default()
+        ),
+    })
 }
 
 /// A request to the REST API at `path`, with the media type and API version it is written for.

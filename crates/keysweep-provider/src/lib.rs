@@ -3,8 +3,9 @@
 //! safe to repeat.
 //!
 //! A rule of the built-in pack is served by its provider's Rust adapter (flows of more than one
-//! request: Slack, GitHub, GitLab) and/or by the declarative `verify`/`revoke` requests in its rule
-//! file ([`declarative`]). [`registry`] joins the two; nothing else names an adapter.
+//! request: Slack, GitHub, GitLab, AWS, Twilio, Google rotation) and/or by the declarative
+//! `verify`/`revoke` requests in its rule file ([`declarative`]). [`registry`] joins the two;
+//! nothing else names an adapter.
 
 pub mod action;
 pub mod adapter;
@@ -15,6 +16,7 @@ pub mod discord;
 pub mod endpoint;
 pub mod github;
 pub mod gitlab;
+pub mod google;
 pub mod http;
 pub mod lookup;
 pub mod registry;
@@ -26,7 +28,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use adapter::{
-    Capabilities, Client, Credential, Minted, Provider, Revoked, RotateError, RotateRequest,
+    Capabilities, Client, Credential, Minted, Provider, RetireRequest, RetireStep, Retired,
+    Retirement, Revoked, RotateError, RotateRequest,
 };
 pub use endpoint::Endpoints;
 pub use http::{Clock, Failure, Http, Policy, SystemClock};
@@ -142,6 +145,18 @@ pub fn scrub(text: &str, secrets: &[&str]) -> String {
     out
 }
 
+/// A duration in the largest whole unit that fits: `7 days`, `12 hours`, `90 seconds`.
+pub fn duration_words(d: Duration) -> String {
+    let s = d.as_secs();
+    let (n, unit) = match s {
+        s if s >= 86_400 && s % 86_400 == 0 => (s / 86_400, "day"),
+        s if s >= 3_600 && s % 3_600 == 0 => (s / 3_600, "hour"),
+        s if s >= 60 && s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Stamps `v` with the time it was made.
 pub fn checked_now(mut v: Verification) -> Verification {
     v.checked_at = Some(now());
@@ -160,6 +175,13 @@ pub fn now() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_in_words() {
+        assert_eq!(duration_words(Duration::from_secs(7 * 86_400)), "7 days");
+        assert_eq!(duration_words(Duration::from_secs(3_600)), "1 hour");
+        assert_eq!(duration_words(Duration::from_secs(90)), "90 seconds");
+    }
 
     #[test]
     fn provider_text_is_reduced() {

@@ -7,10 +7,11 @@ use keysweep_core::finding::{Status, Verification};
 use keysweep_core::rules::{Rule, embedded_api, embedded_apis, embedded_rule};
 
 use crate::adapter::{
-    Calls, Capabilities, Credential, Minted, Provider, Revoked, RotateError, RotateRequest,
+    Calls, Capabilities, Credential, Minted, Provider, RetireRequest, Retired, Retirement, Revoked,
+    RotateError, RotateRequest,
 };
 use crate::declarative::Target;
-use crate::{Context, aws, declarative, discord, github, gitlab, lookup, slack, twilio};
+use crate::{Context, aws, declarative, discord, github, gitlab, google, lookup, slack, twilio};
 
 /// Every Rust adapter.
 pub const ADAPTERS: &[&dyn Provider] = &[
@@ -24,6 +25,7 @@ pub const ADAPTERS: &[&dyn Provider] = &[
     &lookup::Sendgrid,
     &lookup::Mapbox,
     &twilio::Twilio,
+    &google::Google,
 ];
 
 pub fn adapter(name: &str) -> Option<&'static dyn Provider> {
@@ -172,6 +174,26 @@ impl Provider for Resolved {
                 "keysweep cannot rotate `{}` credentials",
                 self.rule.id
             ))),
+        }
+    }
+
+    fn retirement(&self, req: &RotateRequest) -> Retirement {
+        self.adapter.map(|a| a.retirement(req)).unwrap_or_default()
+    }
+
+    fn rotation_calls(&self, req: &RotateRequest) -> Vec<String> {
+        self.adapter
+            .map(|a| a.rotation_calls(req))
+            .unwrap_or_default()
+    }
+
+    fn retire(&self, cx: &Context, req: &RetireRequest) -> Retired {
+        match self.adapter {
+            Some(a) => a.retire(cx, req),
+            None => Retired::Failed(format!(
+                "keysweep cannot retire `{}` credentials",
+                self.rule.id
+            )),
         }
     }
 

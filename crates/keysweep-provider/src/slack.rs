@@ -1,5 +1,7 @@
 //! Slack: `auth.test` to verify, `auth.revoke` to revoke, `oauth.v2.access` and
-//! `tooling.tokens.rotate` to rotate; incoming webhooks verified with a payload that cannot post.
+//! `tooling.tokens.rotate` to rotate, `oauth.v2.exchange` to turn a long-lived bot or user token
+//! into an expiring one with a refresh token; incoming webhooks verified with a payload that cannot
+//! post.
 //!
 //! Web API methods answer HTTP 200 whatever happened; the JSON `ok` and `error` fields tell.
 
@@ -80,6 +82,12 @@ pub fn is_refresh_token(secret: &str) -> bool {
     kind(secret) == Kind::Refresh
 }
 
+/// A bot or user token that never expires (`xoxb-`, `xoxp-`): `oauth.v2.exchange` turns it into an
+/// expiring one. Expiring tokens (`xoxe.xoxb-`) are already rotated with their refresh token.
+pub fn is_long_lived(secret: &str) -> bool {
+    secret.starts_with("xoxb-") || secret.starts_with("xoxp-")
+}
+
 impl Provider for Slack {
     fn name(&self) -> &'static str {
         "slack"
@@ -96,6 +104,12 @@ impl Provider for Slack {
                 ..Capabilities::default()
             },
             "slack-legacy-workspace-refresh-token" => Capabilities::default(),
+            // Long-lived tokens: exchanged for an expiring token and a refresh token.
+            "slack-bot-token" | "slack-user-token" => Capabilities {
+                verify: true,
+                revoke: true,
+                rotate: true,
+            },
             id if id.ends_with("webhook-url") => Capabilities {
                 verify: true,
                 ..Capabilities::default()
@@ -112,7 +126,7 @@ impl Provider for Slack {
         Calls {
             verify: "POST /api/auth.test; webhooks: POST to the webhook URL with a body that cannot post",
             revoke: "POST /api/auth.revoke",
-            rotate: "POST /api/oauth.v2.access (client credentials) or /api/tooling.tokens.rotate",
+            rotate: "POST /api/oauth.v2.access (refresh tokens, client credentials), /api/tooling.tokens.rotate (configuration tokens) or /api/oauth.v2.exchange (long-lived xoxb/xoxp, client credentials)",
         }
     }
 
@@ -126,7 +140,7 @@ impl Provider for Slack {
             Kind::Token => Capabilities {
                 verify: true,
                 revoke: true,
-                rotate: false,
+                rotate: is_long_lived(cred.secret),
             },
             Kind::Refresh => Capabilities {
                 verify: false,
@@ -167,12 +181,27 @@ impl Provider for Slack {
     }
 
     /// A refresh token (`xoxe-1-`) through `oauth.v2.access` with the app's client credentials, or
-    /// an app configuration token through `tooling.tokens.rotate` (`mode = "config-token"`).
+    /// an app configuration token through `tooling.tokens.rotate` (`mode = "config-token"`); a
+    /// long-lived bot or user token through `oauth.v2.exchange` with the client credentials.
     fn rotate(&self, cx: &Context, req: &RotateRequest) -> Result<Minted, RotateError> {
         let secret = req.credential.secret;
+        if is_long_lived(secret) {
+            return match (req.mode, req.client) {
+                (None | Some("exchange"), Some(client)) => {
+                    exchange(cx, client.id, client.secret, secret)
+                }
+                (None | Some("exchange"), None) => Err(RotateError::Refused(
+                    "oauth.v2.exchange needs the app's client id and secret".into(),
+                )),
+                (Some(other), _) => Err(RotateError::Unsupported(format!(
+                    "Slack rotation mode {other:?} does not apply to a long-lived token"
+                ))),
+            };
+        }
         if kind(secret) != Kind::Refresh {
             return Err(RotateError::Unsupported(
-                "only Slack refresh tokens (xoxe-1-...) can be rotated".into(),
+                "only Slack refresh tokens (xoxe-1-...) and long-lived bot and user tokens                  (xoxb-, xoxp-) can be rotated"
+                    .into(),
             ));
         }
         match (req.mode, req.client) {
@@ -185,6 +214,19 @@ impl Provider for Slack {
                 "unknown Slack rotation mode {other:?}"
             ))),
         }
+    }
+
+    fn rotation_calls(&self, req: &RotateRequest) -> Vec<String> {
+        let secret = req.credential.secret;
+        let call = if is_long_lived(secret) {
+            "POST /api/oauth.v2.exchange (client id and secret, token): Slack answers with an              expiring token and a refresh token; a token can be exchanged only once"
+        } else if req.mode == Some("config-token") {
+            "POST /api/tooling.tokens.rotate (refresh_token): Slack retires the refresh token"
+        } else {
+            "POST /api/oauth.v2.access (grant_type=refresh_token, client id and secret): Slack \
+             retires the refresh token"
+        };
+        vec![call.to_string()]
     }
 
     fn manual_step(&self, cred: &Credential) -> Option<String> {
@@ -358,11 +400,40 @@ fn refresh(
         ("refresh_token", refresh_token),
     ];
     let v = web_call(cx, "oauth.v2.access", &form)?;
-    let access = str_field(&v, "access_token")?;
-    let new_refresh = str_field(&v, "refresh_token")?;
+    token_pair(&v, "oauth_refresh", "new Slack access and refresh token")
+}
+
+/// `oauth.v2.exchange`: a long-lived bot or user token becomes an expiring access token with a
+/// refresh token. Slack documents the method's errors but no sample answer; the answer is read as
+/// `oauth.v2.access`'s (`access_token`, `refresh_token`, `expires_in`), and anything less is
+/// reported as unreadable (the exchange may have happened) rather than guessed at.
+fn exchange(
+    cx: &Context,
+    client_id: &str,
+    client_secret: &str,
+    token: &str,
+) -> Result<Minted, RotateError> {
+    let form = [
+        ("client_id", client_id),
+        ("client_secret", client_secret),
+        ("token", token),
+    ];
+    let v = web_call(cx, "oauth.v2.exchange", &form)?;
+    token_pair(
+        &v,
+        "exchange",
+        "long-lived Slack token exchanged for an expiring access token and a refresh token",
+    )
+}
+
+/// The new pair of an `oauth.v2.access`-shaped answer.
+fn token_pair(v: &Value, kind: &str, what: &str) -> Result<Minted, RotateError> {
+    let access = str_field(v, "access_token")?;
+    let new_refresh = str_field(v, "refresh_token")?;
     let expires_in = v.get("expires_in").and_then(Value::as_i64);
     let team = v
         .pointer("/team/id")
+        .or_else(|| v.get("team_id"))
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
@@ -376,7 +447,7 @@ fn refresh(
     Ok(Minted {
         payload: serde_json::json!({
             "provider": "slack",
-            "kind": "oauth_refresh",
+            "kind": kind,
             "access_token": access,
             "refresh_token": new_refresh,
             "token_type": v.get("token_type"),
@@ -387,7 +458,8 @@ fn refresh(
         }),
         secrets: vec![access.clone(), new_refresh.clone()],
         summary: format!(
-            "new Slack access and refresh token for team {team}{}",
+            "{what} for team {}{}",
+            short(&team, 24),
             expires_at
                 .map(|e| format!(", access token expires {e}"))
                 .unwrap_or_default()
@@ -425,7 +497,8 @@ fn rotate_config_token(cx: &Context, refresh_token: &str) -> Result<Minted, Rota
         }),
         secrets: vec![token.clone(), new_refresh.clone()],
         summary: format!(
-            "new Slack app configuration token for team {team}{}",
+            "new Slack app configuration token for team {}{}",
+            short(&team, 24),
             expires_at
                 .map(|e| format!(", expires {e}"))
                 .unwrap_or_default()
@@ -451,10 +524,13 @@ fn web_call(cx: &Context, method: &str, form: &[(&str, &str)]) -> Result<Value, 
         )));
     };
     if !ok {
-        return Err(RotateError::Refused(format!(
-            "Slack {method}: {}",
-            err.unwrap_or_else(|| "unknown_error".to_string())
-        )));
+        let code = err.unwrap_or_else(|| "unknown_error".to_string());
+        // Slack's own words for these two: "it's possible some aspect of the operation succeeded
+        // before the error was raised".
+        if matches!(code.as_str(), "internal_error" | "fatal_error") {
+            return Err(RotateError::Unknown(format!("Slack {method}: {code}")));
+        }
+        return Err(RotateError::Refused(format!("Slack {method}: {code}")));
     }
     Ok(v)
 }

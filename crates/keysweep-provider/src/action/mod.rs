@@ -3,6 +3,7 @@
 
 pub mod files;
 pub mod journal;
+pub mod lock;
 pub mod revoke;
 pub mod rotate;
 pub mod sink;

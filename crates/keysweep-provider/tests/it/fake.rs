@@ -97,6 +97,8 @@ pub struct Reply {
     pub headers: Vec<(String, String)>,
     pub body: String,
     pub hang: bool,
+    /// Close the connection without answering (the request was received).
+    pub close: bool,
 }
 
 impl Reply {
@@ -106,6 +108,7 @@ impl Reply {
             headers: vec![("content-type".into(), "application/json".into())],
             body: body.to_string(),
             hang: false,
+            close: false,
         }
     }
 
@@ -115,6 +118,7 @@ impl Reply {
             headers: vec![("content-type".into(), "text/plain".into())],
             body: body.to_string(),
             hang: false,
+            close: false,
         }
     }
 
@@ -126,6 +130,14 @@ impl Reply {
     pub fn hang() -> Reply {
         Reply {
             hang: true,
+            ..Reply::empty(200)
+        }
+    }
+
+    /// Reads the request, then drops the connection: the answer is lost.
+    pub fn close() -> Reply {
+        Reply {
+            close: true,
             ..Reply::empty(200)
         }
     }
@@ -211,6 +223,10 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Req>>) {
     };
     log.lock().unwrap().push(req.clone());
     let reply = handler(&req);
+    if reply.close {
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+        return;
+    }
     if reply.hang {
         // Held open past any test's request timeout; the client gives up first.
         std::thread::sleep(Duration::from_secs(5));

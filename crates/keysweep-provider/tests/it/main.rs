@@ -7,5 +7,6 @@ mod tokens;
 mod aws;
 mod hosts;
 mod revoke_cases;
+mod rotate_cases;
 mod timing;
 mod verify_cases;

@@ -21,3 +21,12 @@ pub fn example(rule_id: &str) -> (String, Option<String>) {
     }
     panic!("{rule_id}: no example produces a finding")
 }
+
+/// A GitHub token of `prefix` made at run time: 30 random base62 characters and their CRC-32 in
+/// base62 (GitHub's checksum), so that the rule accepts it.
+pub fn github_token(prefix: &str, random: &str) -> String {
+    assert_eq!(random.len(), 30);
+    let check =
+        keysweep_core::rules::validate::base62(u64::from(crc32fast::hash(random.as_bytes())), 6);
+    format!("{prefix}_{random}{}", String::from_utf8(check).unwrap())
+}
