@@ -95,10 +95,7 @@ pub fn staged(
 /// The staged changes as `git diff --cached --raw` lists them (renames and copies found), or `None`
 /// when git is not there or fails, so the caller can fall back to libgit2.
 fn changes_from_git(workdir: &Path) -> Option<Vec<Change>> {
-    let out = std::process::Command::new("git")
-        .current_dir(workdir)
-        // Never take an index lock or refresh the index: a hook must not change the repository.
-        .env("GIT_OPTIONAL_LOCKS", "0")
+    let out = super::command(workdir)
         .args([
             "diff",
             "--cached",
@@ -112,7 +109,6 @@ fn changes_from_git(workdir: &Path) -> Option<Vec<Change>> {
             "--find-copies",
             "--diff-filter=ACMRT",
         ])
-        .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .output()
         .ok()?;
