@@ -105,6 +105,16 @@ pub struct InputArgs {
     /// Worker threads (default: number of CPUs).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
+
+    /// Show paths relative to DIR (default: the current directory; git scans show the
+    /// repository's paths).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// Exit 0 or 1 by the findings even when something could not be read (by default a partial
+    /// scan exits 2, so CI fails closed).
+    #[arg(long)]
+    pub allow_partial: bool,
 }
 
 impl InputArgs {
@@ -404,7 +414,6 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .parse()
         .map_err(|_| format!("not a size: {s:?} (e.g. 10M, 512K, 1048576)"))?;
     n.checked_mul(mult)
-        .filter(|&n| n < u64::MAX)
         .ok_or_else(|| format!("size too large: {s:?}"))
 }
 
@@ -419,7 +428,10 @@ mod tests {
         assert_eq!(parse_size("1048576").unwrap(), 1 << 20);
         assert!(parse_size("10X").is_err());
         assert!(parse_size("abc").is_err());
-        assert!(parse_size("18446744073709551615").is_err());
+        // The largest size is a limit like any other, never a wrap to 0.
+        assert_eq!(parse_size("18446744073709551615").unwrap(), u64::MAX);
+        assert!(parse_size("18446744073709551616").is_err());
+        assert!(parse_size("99999999999G").is_err());
     }
 
     #[test]

@@ -13,18 +13,17 @@ use keysweep_core::secret::{self, Secret};
 use keysweep_core::suppress::Suppressor;
 use keysweep_provider::{Context, Credential, verify};
 
-use super::{actions, config_root, find};
+use super::{actions, find};
 use crate::cli::{ColorChoice, OutputArgs, ScanArgs, VerifyArgs};
 use crate::ui::Ui;
 
-pub fn run(args: &ScanArgs) -> Result<bool> {
+pub fn run(args: &ScanArgs) -> Result<u8> {
     let started = Instant::now();
     let ui = Ui::new(args.output.quiet);
     let found = find(&args.paths, &args.input, &args.git, &ui)?;
     let mut findings = found.findings;
-    let root = config_root(&args.paths);
-    let suppressed =
-        Suppressor::load(args.baseline.as_deref(), root.as_deref())?.retain(&mut findings);
+    let suppressed = Suppressor::load(args.baseline.as_deref(), found.roots.config.as_deref())?
+        .retain(&mut findings);
     let wants_provider =
         args.verify.verify || args.verify.only_live || args.action.revoke || args.action.rotate;
     let cx = if wants_provider {
@@ -45,7 +44,7 @@ pub fn run(args: &ScanArgs) -> Result<bool> {
     }
     ui.finish();
     let summary = core_scan::summary(&found.stats, &findings, suppressed, started);
-    write_report(&args.output, &args.paths, &findings, &summary)?;
+    write_report(&args.output, &found.roots.report, &findings, &summary)?;
     if !args.output.quiet {
         let unit = if args.git.history { "blobs" } else { "files" };
         eprintln!("{}", summary_line(&summary, unit, args.input.max_file_size));
@@ -53,14 +52,42 @@ pub fn run(args: &ScanArgs) -> Result<bool> {
     if let Some(cx) = &cx {
         actions::after_scan(args, cx, &found.config, &secrets)?;
     }
+    Ok(exit_code(
+        &summary,
+        !findings.is_empty(),
+        args.input.allow_partial,
+    ))
+}
+
+/// 1 when something was reported, else 0; but 2 for a partial scan unless `--allow-partial`, so that
+/// CI never passes a scan that could not read everything. Says on stderr what was not read.
+pub fn exit_code(summary: &Summary, found: bool, allow_partial: bool) -> u8 {
     if summary.partial {
+        let names: Vec<String> = summary
+            .not_read
+            .iter()
+            .map(|n| keysweep_core::text::escape(n).into_owned())
+            .collect();
+        let more = summary.errors.saturating_sub(names.len() as u64);
         eprintln!(
-            "keysweep: warning: partial scan: {} entr{} could not be read (see above)",
+            "keysweep: warning: partial scan: {} entr{} could not be read: {}{}",
             summary.errors,
-            if summary.errors == 1 { "y" } else { "ies" }
+            if summary.errors == 1 { "y" } else { "ies" },
+            names.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
         );
+        if !allow_partial {
+            eprintln!(
+                "keysweep: exiting with 2 because the scan is incomplete; --allow-partial accepts it"
+            );
+            return 2;
+        }
     }
-    Ok(!findings.is_empty())
+    u8::from(found)
 }
 
 pub fn context(v: &VerifyArgs) -> Result<Context> {
@@ -101,18 +128,9 @@ fn color(out: &OutputArgs) -> bool {
     }
 }
 
-/// The directory report paths are relative to: the scanned directory, or the current one when files
-/// were named (their paths are shown as given).
-fn report_root(paths: &[std::path::PathBuf]) -> std::path::PathBuf {
-    match paths.first() {
-        Some(p) if p.is_dir() => p.clone(),
-        _ => std::path::PathBuf::from("."),
-    }
-}
-
 fn write_report(
     out: &OutputArgs,
-    paths: &[std::path::PathBuf],
+    root: &std::path::Path,
     findings: &[Finding],
     summary: &Summary,
 ) -> Result<()> {
@@ -120,7 +138,7 @@ fn write_report(
     let opts = ReportOptions {
         show_secrets: out.show_secrets,
         color: format == Format::Human && color(out),
-        root: Some(report_root(paths)),
+        root: Some(root.to_path_buf()),
     };
     match &out.output {
         Some(path) => Ok(atomic::write(path, atomic::Access::Default, |w| {
@@ -171,8 +189,20 @@ pub fn summary_line(s: &Summary, unit: &str, max_file_size: u64) -> String {
     if s.skipped_allowlisted > 0 {
         skipped.push(format!("{} allowlisted", s.skipped_allowlisted));
     }
+    if s.skipped_ignored > 0 {
+        skipped.push(format!("{} ignored by ignore files", s.skipped_ignored));
+    }
+    if s.skipped_special > 0 {
+        skipped.push(format!(
+            "{} not regular files (symlinks not followed, FIFOs, devices)",
+            s.skipped_special
+        ));
+    }
     if !skipped.is_empty() {
         line.push_str(&format!("; skipped {}", skipped.join(", ")));
+    }
+    if s.allowed_inline > 0 {
+        line.push_str(&format!("; {} allowed inline", s.allowed_inline));
     }
     if s.suppressed > 0 {
         line.push_str(&format!(

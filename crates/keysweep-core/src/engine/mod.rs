@@ -109,11 +109,16 @@ impl Engine {
 
     /// Finds and locates in one go, dropping matches allowed inline with `keysweep:allow`.
     pub fn scan(&self, data: &[u8]) -> Vec<Located> {
+        self.scan_counted(data).0
+    }
+
+    /// As [`Engine::scan`], also counting the matches allowed inline.
+    pub fn scan_counted(&self, data: &[u8]) -> (Vec<Located>, u64) {
         let found = self.find(data);
         if found.is_empty() {
-            return Vec::new();
+            return (Vec::new(), 0);
         }
-        lines::locate(data, found)
+        lines::locate(data, found, &self.rules)
     }
 
     /// Merged `(rule, start, end)` windows around keyword hits.

@@ -147,20 +147,6 @@ impl History {
     }
 }
 
-/// The working tree is scanned from the directory given, so reports show the same paths as history
-/// (relative to the repository's top) when the repository itself was named.
-pub fn worktree_root(given: &Path, workdir: &Path) -> PathBuf {
-    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    if same(given, workdir) {
-        given.to_path_buf()
-    } else {
-        workdir.to_path_buf()
-    }
-}
-
 /// A working-tree finding that history already reports (same rule, path and secret) is the same
 /// leak: it is kept once, with its history attribution. The rest are uncommitted secrets.
 pub fn merge_worktree(history: &mut Vec<Finding>, worktree: Vec<Finding>) {
