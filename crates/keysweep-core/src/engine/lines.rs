@@ -115,9 +115,7 @@ fn allow(data: &[u8], placed: &mut [Placed], rules: &[Rule]) {
         let group = &mut placed[i..j];
         let (ls, le) = (group[0].line_start, group[0].line_end);
         let mut here = markers(data, ls, le, rules);
-        for mk in &mut here {
-            use_marker(mk, group, |_| true);
-        }
+        use_markers(&mut here, group, |_| true);
         if group.iter().any(|p| p.multi_line() && !p.allowed) && ls > 0 {
             let mut above = match previous.take() {
                 Some((l, m)) if l + 1 == line => m,
@@ -127,33 +125,55 @@ fn allow(data: &[u8], placed: &mut [Placed], rules: &[Rule]) {
                     markers(data, start, end, rules)
                 }
             };
-            for mk in above.iter_mut().filter(|m| !m.used) {
-                use_marker(mk, group, Placed::multi_line);
-            }
+            above.retain(|m| !m.used);
+            use_markers(&mut above, group, Placed::multi_line);
         }
         previous = Some((line, here));
         i = j;
     }
 }
 
-/// A named marker allows every eligible match of its rules; a bare one the nearest eligible match.
-fn use_marker(mk: &mut Marker, group: &mut [Placed], eligible: impl Fn(&Placed) -> bool) {
-    if !mk.rules.is_empty() {
+/// Named markers allow every eligible match of the rules they name; then each bare marker allows
+/// the nearest eligible match not yet allowed. Both sides are sorted by position, so a marker looks
+/// only at the nearest candidates on either side: a minified line with thousands of secrets and
+/// markers costs a sort, not a product.
+fn use_markers(marks: &mut [Marker], group: &mut [Placed], eligible: impl Fn(&Placed) -> bool) {
+    let mut named: Vec<usize> = marks.iter().flat_map(|m| m.rules.iter().copied()).collect();
+    if !named.is_empty() {
+        named.sort_unstable();
+        named.dedup();
+        let mut hit: Vec<usize> = Vec::new();
         for p in group.iter_mut().filter(|p| eligible(p)) {
-            if mk.rules.contains(&p.m.rule) {
+            if named.binary_search(&p.m.rule).is_ok() {
                 p.allowed = true;
-                mk.used = true;
+                hit.push(p.m.rule);
             }
         }
-        return;
+        hit.sort_unstable();
+        hit.dedup();
+        for mk in marks.iter_mut() {
+            mk.used |= mk.rules.iter().any(|r| hit.binary_search(r).is_ok());
+        }
     }
-    let nearest = group
-        .iter_mut()
-        .filter(|p| !p.allowed && eligible(p))
-        .min_by_key(|p| p.distance(mk.at));
-    if let Some(p) = nearest {
-        p.allowed = true;
-        mk.used = true;
+    let mut free: std::collections::BTreeSet<usize> = group
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.allowed && eligible(p))
+        .map(|(i, _)| i)
+        .collect();
+    for mk in marks.iter_mut().filter(|m| m.rules.is_empty()) {
+        let split = group.partition_point(|p| p.m.start < mk.at);
+        let before = free.range(..split).next_back().copied();
+        let after = free.range(split..).next().copied();
+        let nearest = [before, after]
+            .into_iter()
+            .flatten()
+            .min_by_key(|&i| group[i].distance(mk.at));
+        if let Some(i) = nearest {
+            group[i].allowed = true;
+            mk.used = true;
+            free.remove(&i);
+        }
     }
 }
 

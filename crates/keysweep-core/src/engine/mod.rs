@@ -121,32 +121,47 @@ impl Engine {
         lines::locate(data, found, &self.rules)
     }
 
-    /// Merged `(rule, start, end)` windows around keyword hits.
+    /// Merged `(rule, start, end)` windows around keyword hits, in rule order and then by position.
+    ///
+    /// Windows are merged as the hits stream in: each rule keeps one open window, which a hit either
+    /// extends or closes (and a new one opens). Memory follows the number of separate windows, not of
+    /// hits: text dense with keywords (10 MB of `xoxo…`) is millions of hits but one window per rule.
     fn windows(&self, data: &[u8]) -> Vec<(usize, usize, usize)> {
-        let mut raw: Vec<(usize, usize, usize)> = Vec::new();
+        let mut open: Vec<Option<(usize, usize)>> = vec![None; self.rules.len()];
+        let mut closed: Vec<(usize, usize, usize)> = Vec::new();
         for hit in self.prefilter.find_overlapping_iter(data) {
             for &ri in &self.pattern_rules[hit.pattern().as_usize()] {
                 let rule = &self.rules[ri];
                 let start = hit.start().saturating_sub(rule.lookbehind);
                 let end = (hit.end() + rule.window).min(data.len());
-                raw.push((ri, start, end));
+                match &mut open[ri] {
+                    // Hits come in order of their end, so a window can only grow to the right;
+                    // a longer keyword may start a little earlier than a shorter one before it.
+                    Some((s, e)) if start <= *e => {
+                        *s = (*s).min(start);
+                        *e = (*e).max(end);
+                    }
+                    slot => {
+                        if let Some((s, e)) = slot.replace((start, end)) {
+                            closed.push((ri, s, e));
+                        }
+                    }
+                }
             }
         }
-        if raw.is_empty() {
-            return raw;
+        closed.extend(
+            open.iter()
+                .enumerate()
+                .filter_map(|(ri, w)| w.map(|(s, e)| (ri, s, e))),
+        );
+        if closed.is_empty() {
+            return closed;
         }
-        raw.sort_unstable();
-        let mut merged: Vec<(usize, usize, usize)> = Vec::with_capacity(raw.len());
-        for (ri, s, e) in raw {
-            match merged.last_mut() {
-                Some((mr, _, me)) if *mr == ri && s <= *me => *me = (*me).max(e),
-                _ => merged.push((ri, s, e)),
-            }
-        }
-        // Growing the edges can make neighbours overlap; merge once more so that no two windows of a
-        // rule share bytes and no match is found twice.
-        let mut out: Vec<(usize, usize, usize)> = Vec::with_capacity(merged.len());
-        for (ri, s, e) in merged {
+        closed.sort_unstable();
+        // Growing the edges so no window ends inside a token can make neighbours overlap; merge
+        // once more so that no two windows of a rule share bytes and no match is found twice.
+        let mut out: Vec<(usize, usize, usize)> = Vec::with_capacity(closed.len());
+        for (ri, s, e) in closed {
             let (s, e) = (extend_back(data, s), extend_forward(data, e));
             match out.last_mut() {
                 Some((mr, _, me)) if *mr == ri && s <= *me => *me = (*me).max(e),
@@ -465,6 +480,121 @@ window = 16
             .map(|m| e.rules()[m.rule].id.clone())
             .collect();
         assert_eq!(ids, vec!["aws-secret-access-key".to_string()]);
+    }
+
+    /// The windows as they were computed before streaming: every hit stored, sorted, merged.
+    fn windows_reference(e: &Engine, data: &[u8]) -> Vec<(usize, usize, usize)> {
+        let mut raw: Vec<(usize, usize, usize)> = Vec::new();
+        for hit in e.prefilter.find_overlapping_iter(data) {
+            for &ri in &e.pattern_rules[hit.pattern().as_usize()] {
+                let rule = &e.rules[ri];
+                let start = hit.start().saturating_sub(rule.lookbehind);
+                let end = (hit.end() + rule.window).min(data.len());
+                raw.push((ri, start, end));
+            }
+        }
+        raw.sort_unstable();
+        let mut merged: Vec<(usize, usize, usize)> = Vec::new();
+        for (ri, s, e) in raw {
+            match merged.last_mut() {
+                Some((mr, _, me)) if *mr == ri && s <= *me => *me = (*me).max(e),
+                _ => merged.push((ri, s, e)),
+            }
+        }
+        let mut out: Vec<(usize, usize, usize)> = Vec::new();
+        for (ri, s, e) in merged {
+            let (s, e) = (extend_back(data, s), extend_forward(data, e));
+            match out.last_mut() {
+                Some((mr, _, me)) if *mr == ri && s <= *me => *me = (*me).max(e),
+                _ => out.push((ri, s, e)),
+            }
+        }
+        out
+    }
+
+    /// What `find` returned before windows were streamed.
+    fn find_reference(e: &Engine, data: &[u8]) -> Vec<Match> {
+        let mut found = Vec::new();
+        for (ri, start, end) in windows_reference(e, data) {
+            let rule = &e.rules[ri];
+            for caps in rule.regex.get().captures_iter(&data[start..end]) {
+                let Some(m) = caps.get(rule.regex.secret_group()) else {
+                    continue;
+                };
+                if let Some(hit) = e.confirm(ri, data, start + m.start(), start + m.end()) {
+                    found.push(hit);
+                }
+            }
+        }
+        reduce_overlaps(&mut found, &e.rules);
+        found
+    }
+
+    /// Rules whose keywords are prefixes and suffixes of one another, with lookbehinds that make
+    /// hits arrive out of start order.
+    const NESTED: &str = r#"
+provider = "t"
+[[rule]]
+id = "short"
+description = "d"
+regex = '''\b(ab_[a-z0-9]{12})\b'''
+keywords = ["ab_", "b_"]
+window = 20
+lookbehind = 3
+[[rule]]
+id = "long"
+description = "d"
+regex = '''\b(zzab_[a-z0-9]{12})\b'''
+keywords = ["zzab_", "zab"]
+window = 5
+lookbehind = 40
+[[rule]]
+id = "wide"
+description = "d"
+regex = '''key=([a-z0-9]{16})'''
+keywords = ["key"]
+window = 30
+"#;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        #[test]
+        fn streamed_windows_give_the_same_windows_and_matches(
+            pieces in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just("ab_".to_string()),
+                    proptest::strategy::Just("zzab_".to_string()),
+                    proptest::strategy::Just("key=".to_string()),
+                    proptest::strategy::Just(" ".to_string()),
+                    proptest::strategy::Just("\n".to_string()),
+                    "[a-z0-9_]{1,16}",
+                ],
+                0..120,
+            ),
+            seed in 0u64..1_000_000,
+        ) {
+            let e = engine(NESTED);
+            let mut text = pieces.concat();
+            // A planted token of each rule somewhere, so matches are compared too.
+            let at = (seed as usize) % (text.len() + 1);
+            let body = noise(b"abcdefghijklmnopqrstuvwxyz0123456789", 12, seed);
+            let key = noise(b"abcdefghijklmnopqrstuvwxyz0123456789", 16, seed + 1);
+            text.insert_str(at, &format!(" zzab_{body} ab_{body} key={key} "));
+            let data = text.as_bytes();
+            proptest::prop_assert_eq!(e.windows(data), windows_reference(&e, data));
+            let found = e.find(data);
+            proptest::prop_assert!(!found.is_empty());
+            proptest::prop_assert_eq!(found, find_reference(&e, data));
+        }
+    }
+
+    #[test]
+    fn dense_keywords_make_one_window_per_rule() {
+        let e = engine(NESTED);
+        let data = "ab_zzab_key=".repeat(100_000);
+        let w = e.windows(data.as_bytes());
+        assert_eq!(w.len(), 3, "{:?}", &w[..w.len().min(5)]);
+        assert_eq!(w, windows_reference(&e, data.as_bytes()));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Git sources: the whole history (each distinct blob once) and the staged index.
 
 pub mod history;
+pub mod odb;
 pub mod staged;
 
 use std::ffi::OsStr;
