@@ -193,9 +193,15 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub only_live: bool,
 
-    /// Timeout in seconds for each provider request.
+    /// Seconds one provider request may take; one secret's check, retries and rate-limit waits
+    /// included, at most three times that.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub verify_timeout: u64,
+
+    /// Seconds all provider calls of the run may take together; secrets left unchecked are
+    /// reported as out of time.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub verify_budget: u64,
 
     /// Override a provider's endpoint: PROVIDER=URL (https, or http to loopback only). Repeatable.
     #[arg(long = "endpoint", value_name = "PROVIDER=URL")]
@@ -205,6 +211,10 @@ pub struct VerifyArgs {
 impl VerifyArgs {
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(self.verify_timeout.max(1))
+    }
+
+    pub fn budget(&self) -> Duration {
+        Duration::from_secs(self.verify_budget.max(1))
     }
 }
 
@@ -311,8 +321,13 @@ pub struct RevokeArgs {
     #[arg(long = "endpoint", value_name = "PROVIDER=URL")]
     pub endpoints: Vec<String>,
 
+    /// Seconds one provider request may take; one secret's check at most three times that.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub verify_timeout: u64,
+
+    /// Seconds all provider calls of the run may take together.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub verify_budget: u64,
 
     #[arg(long, short = 'q')]
     pub quiet: bool,

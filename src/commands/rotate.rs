@@ -18,6 +18,7 @@ pub fn run(args: &RotateArgs) -> Result<bool> {
     };
     // Check the sink before anything is minted: a typo must not cost a token.
     let sink = Sink::parse(&common.sink).map_err(anyhow::Error::msg)?;
+    super::actions::check_sink(&sink)?;
     let cx = Context::new(
         &common.endpoints,
         Duration::from_secs(common.timeout.max(1)),

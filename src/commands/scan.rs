@@ -43,7 +43,25 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
         }
     }
     ui.finish();
-    let summary = core_scan::summary(&found.stats, &findings, suppressed, started);
+    let mut summary = core_scan::summary(&found.stats, &findings, suppressed, started);
+    let unchecked = unverified(&secrets);
+    if cx.is_some() {
+        summary.unverified = unchecked
+            .iter()
+            .map(|(k, v)| (k.clone(), v.len() as u64))
+            .collect();
+        say_unverified(&unchecked);
+    }
+    // With --only-live, a secret that could not be checked might be live: the run must not pass
+    // as clean.
+    let unknown: usize = unchecked
+        .iter()
+        .filter(|(why, _)| why.as_str() != NOT_CHECKED)
+        .map(|(_, v)| v.len())
+        .sum();
+    if args.verify.only_live && unknown > 0 {
+        summary.partial = true;
+    }
     write_report(&args.output, &found.roots.report, &findings, &summary)?;
     if !args.output.quiet {
         let unit = if args.git.history { "blobs" } else { "files" };
@@ -59,10 +77,69 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
     ))
 }
 
+/// What `summary.unverified` counts secrets under when no provider can check them.
+const NOT_CHECKED: &str = "not checked (no verifier, or checking would consume the secret)";
+
+/// Secrets with no clear answer from their provider, by reason (`connection failed`, `DNS lookup
+/// failed`, `TLS failed`, `timed out`, `ran out of time`, `HTTP 503`, ...), each with where it is.
+fn unverified(secrets: &[Secret]) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for s in secrets {
+        let Some(v) = &s.verification else { continue };
+        let why = match v.status {
+            Status::Unknown | Status::Error => v
+                .detail
+                .clone()
+                .unwrap_or_else(|| v.status.as_str().to_string()),
+            Status::NotChecked => NOT_CHECKED.to_string(),
+            _ => continue,
+        };
+        let at = s
+            .locations
+            .first()
+            .map(|l| format!("{} at {}", s.rule_id, l))
+            .unwrap_or_else(|| s.rule_id.clone());
+        out.entry(why).or_default().push(at);
+    }
+    out
+}
+
+/// Says on stderr how many secrets could not be verified and why, naming those that ran out of
+/// time or could not reach their provider. Never silent: "0 live" means nothing when nothing could
+/// be asked.
+fn say_unverified(by_reason: &std::collections::BTreeMap<String, Vec<String>>) {
+    let unknown: Vec<(&String, &Vec<String>)> = by_reason
+        .iter()
+        .filter(|(why, _)| why.as_str() != NOT_CHECKED)
+        .collect();
+    if unknown.is_empty() {
+        return;
+    }
+    let total: usize = unknown.iter().map(|(_, v)| v.len()).sum();
+    let reasons: Vec<String> = unknown
+        .iter()
+        .map(|(why, v)| format!("{} {}", v.len(), keysweep_core::text::escape(why)))
+        .collect();
+    eprintln!(
+        "keysweep: warning: {total} secret{} could not be verified: {}",
+        if total == 1 { "" } else { "s" },
+        reasons.join(", ")
+    );
+    for (why, at) in unknown {
+        for a in at.iter().take(20) {
+            eprintln!(
+                "keysweep:   {}: {}",
+                keysweep_core::text::escape(why),
+                keysweep_core::text::escape(a)
+            );
+        }
+    }
+}
+
 /// 1 when something was reported, else 0; but 2 for a partial scan unless `--allow-partial`, so that
 /// CI never passes a scan that could not read everything. Says on stderr what was not read.
 pub fn exit_code(summary: &Summary, found: bool, allow_partial: bool) -> u8 {
-    if summary.partial {
+    if summary.partial && summary.errors > 0 {
         let names: Vec<String> = summary
             .not_read
             .iter()
@@ -80,18 +157,38 @@ pub fn exit_code(summary: &Summary, found: bool, allow_partial: bool) -> u8 {
                 String::new()
             }
         );
-        if !allow_partial {
-            eprintln!(
-                "keysweep: exiting with 2 because the scan is incomplete; --allow-partial accepts it"
-            );
-            return 2;
-        }
+    }
+    if summary.partial && !allow_partial {
+        eprintln!(
+            "keysweep: exiting with 2 because the scan is incomplete; --allow-partial accepts it"
+        );
+        return 2;
     }
     u8::from(found)
 }
 
 pub fn context(v: &VerifyArgs) -> Result<Context> {
-    Context::new(&v.endpoints, v.timeout()).map_err(anyhow::Error::msg)
+    provider_context(&v.endpoints, v.timeout(), v.budget())
+}
+
+/// The provider context of a run: `timeout` bounds each request, and three times `timeout` each
+/// secret's check as a whole (its retries and rate-limit waits included: a `Retry-After` that does
+/// not fit is not waited for, and the secret is reported out of time); `budget` bounds all calls
+/// of the run together.
+pub fn provider_context(
+    endpoints: &[String],
+    timeout: std::time::Duration,
+    budget: std::time::Duration,
+) -> Result<Context> {
+    let mut policy = keysweep_provider::Policy::new(timeout);
+    policy.per_call = timeout * 3;
+    policy.per_run = Some(budget);
+    Context::with(
+        endpoints,
+        policy,
+        std::sync::Arc::new(keysweep_provider::SystemClock),
+    )
+    .map_err(anyhow::Error::msg)
 }
 
 /// Verifies each distinct secret once and annotates every finding of it. Returns the secrets, with

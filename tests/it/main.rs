@@ -9,6 +9,7 @@ mod baseline;
 mod config;
 mod detection;
 mod history;
+mod hostile_actions;
 mod hostile_files;
 mod hostile_git;
 mod provider_huggingface;

@@ -221,6 +221,7 @@ pub fn summary(stats: &Stats, findings: &[Finding], suppressed: u64, started: In
         errors,
         partial: errors > 0,
         not_read: stats.unread_names(),
+        unverified: Default::default(),
         duration_ms: started.elapsed().as_millis() as u64,
     }
 }

@@ -60,12 +60,22 @@ impl Placed {
 /// allowed.
 pub fn locate(data: &[u8], matches: Vec<Match>, rules: &[Rule]) -> (Vec<Located>, u64) {
     let mut cursor = Cursor::default();
+    // The end of the line the last match was on: found once per line, not once per match (a
+    // minified line of megabytes holds thousands of them).
+    let mut known: Option<(usize, usize)> = None;
     let mut placed: Vec<Placed> = matches
         .into_iter()
         .map(|m| {
             let (line, line_start) = cursor.advance(data, m.start);
-            let line_end =
-                memchr::memchr(b'\n', &data[m.start..]).map_or(data.len(), |i| m.start + i);
+            let line_end = match known {
+                Some((ls, le)) if ls == line_start && m.start <= le => le,
+                _ => {
+                    let le =
+                        memchr::memchr(b'\n', &data[m.start..]).map_or(data.len(), |i| m.start + i);
+                    known = Some((line_start, le));
+                    le
+                }
+            };
             Placed {
                 m,
                 line,
@@ -77,11 +87,21 @@ pub fn locate(data: &[u8], matches: Vec<Match>, rules: &[Rule]) -> (Vec<Located>
         .collect();
     allow(data, &mut placed, rules);
     let allowed = placed.iter().filter(|p| p.allowed).count() as u64;
+    // Columns are counted from the previous match on the same line, not from the line's start:
+    // matches come sorted, and a long line must be counted once, not once per match.
+    let mut counted: Option<(usize, usize, usize)> = None; // (line start, position, chars to it)
     let out = placed
         .into_iter()
         .filter(|p| !p.allowed)
         .map(|p| {
-            let column = data[p.line_start..p.m.start].chars().count() + 1;
+            let chars_before = match counted {
+                Some((ls, pos, n)) if ls == p.line_start && pos <= p.m.start => {
+                    n + data[pos..p.m.start].chars().count()
+                }
+                _ => data[p.line_start..p.m.start].chars().count(),
+            };
+            counted = Some((p.line_start, p.m.start, chars_before));
+            let column = chars_before + 1;
             let span = &data[p.m.start..p.m.end];
             let newlines = memchr::memchr_iter(b'\n', span).count();
             let (end_line, end_column) = if newlines == 0 {

@@ -49,6 +49,10 @@ pub struct Summary {
     /// Entries that could not be read; the scan went on without them.
     pub errors: u64,
     pub partial: bool,
+    /// With verification: secrets with no clear answer from their provider, counted by reason
+    /// (`connection failed`, `timed out`, `ran out of time ...`, not checked).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub unverified: std::collections::BTreeMap<String, u64>,
     /// What could not be read (files, blobs, refs, commits), by name; at most the first 50.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_read: Vec<String>,
