@@ -8,11 +8,16 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use keysweep_core::report::Format;
 
+/// Shown under `--help` of every command.
+const EXIT_CODES: &str = "Exit codes: 0 nothing reported; 1 findings reported (revoke: work left); \
+2 error, or a partial scan (something could not be read; --allow-partial exits by the findings)";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "keysweep",
     version,
     about = "Find leaked credentials in files and git history, verify them, revoke and rotate them",
+    after_help = EXIT_CODES,
     propagate_version = true
 )]
 pub struct Cli {
@@ -64,6 +69,7 @@ pub enum ColorChoice {
 }
 
 #[derive(Args, Debug, Clone)]
+#[command(after_help = EXIT_CODES)]
 pub struct ScanArgs {
     /// Files or directories to scan; `-` reads stdin. With --history or --staged: the repository.
     #[arg(value_name = "PATH", default_value = ".")]

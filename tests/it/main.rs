@@ -10,6 +10,7 @@ mod config;
 mod detection;
 mod history;
 mod hostile_actions;
+mod hostile_cli;
 mod hostile_files;
 mod hostile_git;
 mod provider_huggingface;

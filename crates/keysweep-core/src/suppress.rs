@@ -87,9 +87,9 @@ impl Baseline {
     }
 
     pub fn load(path: &Path) -> Result<Baseline> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        let text = std::fs::read_to_string(path).map_err(|why| Error::Read {
             path: format!("baseline {}", path.display()),
-            source,
+            why,
         })?;
         Baseline::parse(&text, path)
     }

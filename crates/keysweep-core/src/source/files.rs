@@ -321,3 +321,36 @@ fn walk_error(err: &ignore::Error, display: &PathDisplay) -> (String, String) {
         other => ("an entry".to_string(), other.to_string()),
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    /// A file that became a FIFO after the walk listed it: opening it must neither block (no writer
+    /// will come) nor read it.
+    #[test]
+    fn a_fifo_swapped_in_is_neither_waited_on_nor_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("was-a-file.env");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&p)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let (tx, rx) = std::sync::mpsc::channel();
+        let q = p.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(open_walked(&q, false).map(|f| f.is_some()).ok());
+        });
+        let got = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("opening a FIFO blocked");
+        assert_eq!(got, Some(false));
+        // A link planted in place of a walked file is not followed without --follow.
+        let link = dir.path().join("link.env");
+        std::os::unix::fs::symlink("/etc/hostname", &link).unwrap();
+        assert!(open_walked(&link, false).unwrap().is_none());
+    }
+}
