@@ -524,3 +524,36 @@ fn only_live_without_a_network_is_never_clean() {
     assert_eq!(v["summary"]["partial"], true);
     assert_eq!(v["summary"]["unverified"]["connection failed"], 2);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_recovery_directory_planted_beside_the_journal_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let fake = Fake::start(|_| Reply::json(200, json!({"token": gitlab()})));
+    let shared = env.dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    // Someone else's world-writable directory, and a link to one.
+    let planted = shared.join("recovery");
+    std::fs::create_dir(&planted).unwrap();
+    std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let linked = env.dir.path().join("linked");
+    std::fs::create_dir(&linked).unwrap();
+    std::os::unix::fs::symlink(&planted, linked.join("recovery")).unwrap();
+    for journal in [shared.join("j.jsonl"), linked.join("j.jsonl")] {
+        let mut c = env.cmd();
+        c.args(["rotate", "gitlab", "--token-env", "OLD", "--sink"])
+            .arg(format!(
+                "file:{}",
+                env.dir.path().join("new.json").display()
+            ))
+            .arg("--journal")
+            .arg(&journal)
+            .args(["--endpoint", &format!("gitlab={}", fake.url)])
+            .env("OLD", gitlab());
+        let (_, err, code) = run(c);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("cannot be written safely"), "{err}");
+    }
+    assert!(fake.requests().is_empty(), "a token was minted");
+}

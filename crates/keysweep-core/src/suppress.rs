@@ -154,7 +154,8 @@ impl IgnoreList {
         if !path.is_file() {
             return Ok(None);
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::read(&path, e))?;
+        let text = crate::source::files::read_regular(&path, 16 << 20)
+            .map_err(|e| Error::read(&path, e))?;
         IgnoreList::parse(&text, &path).map(Some)
     }
 

@@ -149,6 +149,30 @@ fn walk_dir(
     Stats::add(&stats.skipped_ignored, ignored.total());
 }
 
+/// Reads a small text file found in a scanned tree (`keysweep.toml`, `.keysweepignore`): opened
+/// without blocking, refused unless it is a regular file, at most `max` bytes. A FIFO swapped in for
+/// the config must not hang the scan, nor a huge file fill memory.
+pub fn read_regular(path: &Path, max: u64) -> std::io::Result<String> {
+    let mut o = OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NONBLOCK);
+    }
+    let f = o.open(path)?;
+    let m = f.metadata()?;
+    if !m.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    if m.len() > max {
+        return Err(std::io::Error::other(format!("larger than {max} bytes")));
+    }
+    let mut text = String::new();
+    f.take(max).read_to_string(&mut text)?;
+    Ok(text)
+}
+
 /// Opens a walked entry without blocking and without following a link planted since the walk saw
 /// it; `None` when what was opened is not a regular file.
 fn open_walked(path: &Path, follow: bool) -> std::io::Result<Option<File>> {

@@ -122,9 +122,27 @@ pub fn write_recovery(dir: &Path, tag: &str, payload: &Value) -> Result<PathBuf,
     Ok(path)
 }
 
-/// Whether a recovery file could be written in `dir` now: checked before anything is minted.
+/// Whether a recovery file could be written in `dir` now, safely: checked before anything is
+/// minted. The directory must be a real directory (not a link), owned by whoever runs keysweep and
+/// writable by nobody else: a `recovery/` planted beside a journal in a shared directory would hand
+/// the new secret to its owner.
 pub fn check_recovery_dir(dir: &Path) -> Result<(), String> {
     files::create_private_dir(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::symlink_metadata(dir)
+            .map_err(|e| format!("cannot check {}: {e}", dir.display()))?;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if !m.file_type().is_dir() || m.uid() != me || m.mode() & 0o022 != 0 {
+            return Err(format!(
+                "recovery files cannot be written safely in {}: it must be a directory owned by \
+                 you and writable by nobody else; nothing was minted",
+                dir.display()
+            ));
+        }
+    }
     tempfile::Builder::new()
         .prefix(".keysweep-check-")
         .tempfile_in(dir)
