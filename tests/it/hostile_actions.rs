@@ -557,3 +557,44 @@ fn a_recovery_directory_planted_beside_the_journal_is_refused() {
     }
     assert!(fake.requests().is_empty(), "a token was minted");
 }
+
+#[test]
+fn a_providers_answer_cannot_drive_the_terminal_after_a_rotation() {
+    let env = Env::new();
+    let fake = Fake::start(|_| {
+        Reply::json(
+            200,
+            json!({"ok": true, "access_token": slack_bot(), "refresh_token": slack_refresh(),
+                   "expires_in": 43200, "team": {"id": "T1\u{1b}[2J\u{1b}[H\r\nrotated: fake"}}),
+        )
+    });
+    let mut c = env.cmd();
+    c.args([
+        "rotate",
+        "slack",
+        "--refresh-token-env",
+        "OLD",
+        "--client-id",
+        "1.2",
+    ])
+    .args(["--client-secret-env", "CS", "--sink"])
+    .arg(format!(
+        "file:{}",
+        env.dir.path().join("pair.json").display()
+    ))
+    .arg("--journal")
+    .arg(&env.journal)
+    .args(["--endpoint", &format!("slack={}", fake.url)])
+    .env("OLD", slack_refresh())
+    .env("CS", "client-secret");
+    let (out, err, code) = run(c);
+    assert_eq!(code, 0, "{err}");
+    for text in [&out, &err] {
+        assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text:?}");
+    }
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("rotated:")).count(),
+        1,
+        "{err}"
+    );
+}

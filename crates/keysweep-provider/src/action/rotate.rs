@@ -144,11 +144,12 @@ pub fn rotate_one(
             if let Ok(p) = &recovery {
                 let _ = std::fs::remove_file(p);
             }
+            // The summary quotes the provider's answer (a team id): escaped for the terminal.
             let _ = writeln!(
                 out,
                 "rotated: {}; delivered to {}",
-                minted.summary,
-                sink.describe()
+                keysweep_core::text::escape(&minted.summary),
+                keysweep_core::text::escape(&sink.describe())
             );
             Ok(())
         }
