@@ -120,8 +120,12 @@ fn changes_from_git(workdir: &Path) -> Option<Vec<Change>> {
         .output()
         .ok()?;
     // git reads past damage it can survive (an unreadable HEAD makes everything look added) and
-    // says so only on stderr: any complaint sends the scan to libgit2, which reports it.
-    if !out.status.success() || !out.stderr.is_empty() {
+    // says so only on stderr: an error there sends the scan to libgit2, which reports it.
+    let complained = out
+        .stderr
+        .split(|&b| b == b'\n')
+        .any(|l| l.starts_with(b"error:") || l.starts_with(b"fatal:"));
+    if !out.status.success() || complained {
         return None;
     }
     parse_raw(&out.stdout)
