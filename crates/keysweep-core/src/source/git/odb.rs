@@ -39,6 +39,29 @@ pub struct Guard {
     damaged: HashMap<Oid, String>,
 }
 
+/// Opens the repository containing `path` for reading blobs only (the staged scan, where git lists
+/// the changes): loose objects are only located, by name, and read (with a bound) when asked for,
+/// so a pre-commit hook does not inflate every loose object of a busy repository. libgit2 sees the
+/// packs only; [`Guard::admit_loose`] hands it the loose objects, checked, when it needs them.
+pub fn open_lazy(path: &Path) -> Result<(Repository, Guard)> {
+    let repo = super::open(path)?;
+    let mut guard = Guard::default();
+    collect_dirs(&repo.commondir().join("objects"), 0, &mut guard.object_dirs);
+    for dir in guard.object_dirs.clone() {
+        for (oid, path) in loose_files(&dir) {
+            guard.blobs.entry(oid).or_insert(path);
+        }
+    }
+    let odb = guard
+        .pack_odb()
+        .map_err(|e| Error::git("cannot read the object database", &e))?;
+    odb.add_new_mempack_backend(1000)
+        .map_err(|e| Error::git("cannot read the object database", &e))?;
+    repo.set_odb(&odb)
+        .map_err(|e| Error::git("cannot read the object database", &e))?;
+    Ok((repo, guard))
+}
+
 /// Opens the repository containing `path` with objects read through a [`Guard`].
 pub fn open(path: &Path) -> Result<(Repository, Guard)> {
     let repo = super::open(path)?;
@@ -92,17 +115,27 @@ impl Guard {
         Ok(odb)
     }
 
-    /// Hands every whole loose blob to libgit2's in-memory backend, for the operations libgit2 runs
-    /// on blob contents itself (rename detection when it reads the index). Damaged ones stay out:
-    /// libgit2 then reports them missing instead of spinning on them.
-    pub fn admit_loose_blobs(&self, repo: &Repository) -> Result<(), git2::Error> {
+    /// Hands every whole loose object to libgit2's in-memory backend, for the operations libgit2
+    /// runs on objects itself (reading HEAD and the index, rename detection). Damaged ones stay out
+    /// and are recorded: libgit2 then reports them missing instead of spinning on them.
+    pub fn admit_loose(&mut self, repo: &Repository) -> Result<(), git2::Error> {
         let odb = repo.odb()?;
-        for oid in self.blobs.keys() {
-            if !matches!(self.loose_blob_size(*oid), Some(Ok(n)) if n <= MAX_METADATA) {
-                continue;
-            }
-            if let Some(Ok(data)) = self.read_loose_blob(*oid) {
-                odb.write(ObjectType::Blob, &data)?;
+        let loose: Vec<(Oid, PathBuf)> = self.blobs.iter().map(|(o, p)| (*o, p.clone())).collect();
+        for (oid, path) in loose {
+            match check(&path) {
+                Ok(Checked::Blob) => {
+                    if let Some(Ok(data)) = self.read_loose_blob(oid)
+                        && data.len() as u64 <= MAX_METADATA
+                    {
+                        odb.write(ObjectType::Blob, &data)?;
+                    }
+                }
+                Ok(Checked::Other(kind, data)) => {
+                    odb.write(kind, &data)?;
+                }
+                Err(why) => {
+                    self.damaged.insert(oid, why);
+                }
             }
         }
         Ok(())
@@ -116,52 +149,68 @@ impl Guard {
     /// The size of a loose blob, from its header; `None` when `oid` is not a loose blob.
     pub fn loose_blob_size(&self, oid: Oid) -> Option<Result<u64, String>> {
         let path = self.blobs.get(&oid)?;
-        Some(open_object(path).and_then(|mut r| header(&mut r).map(|(_, size)| size)))
+        Some(open_object(path).and_then(|mut r| blob_header(&mut r)))
     }
 
     /// A loose blob's contents, inflated with a bound; `None` when `oid` is not a loose blob.
     pub fn read_loose_blob(&self, oid: Oid) -> Option<Result<Vec<u8>, String>> {
         let path = self.blobs.get(&oid)?;
         Some(open_object(path).and_then(|mut r| {
-            let (_, size) = header(&mut r)?;
+            let size = blob_header(&mut r)?;
             body(&mut r, size)
         }))
     }
 
     fn scan_loose(&mut self, dir: &Path, checked: &mut Vec<(ObjectType, Vec<u8>)>) {
-        let Ok(fans) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for fan in fans.filter_map(|e| e.ok()) {
-            let prefix = fan.file_name();
-            let Some(prefix) = prefix.to_str().filter(|p| is_hex(p, 2)) else {
+        for (oid, path) in loose_files(dir) {
+            if self.blobs.contains_key(&oid) || self.damaged.contains_key(&oid) {
                 continue;
-            };
-            let Ok(files) = std::fs::read_dir(fan.path()) else {
-                continue;
-            };
-            for f in files.filter_map(|e| e.ok()) {
-                let name = f.file_name();
-                let Some(rest) = name.to_str().filter(|n| is_hex(n, 38)) else {
-                    continue;
-                };
-                let Ok(oid) = Oid::from_str(&format!("{prefix}{rest}")) else {
-                    continue;
-                };
-                if self.blobs.contains_key(&oid) || self.damaged.contains_key(&oid) {
-                    continue;
+            }
+            match check(&path) {
+                Ok(Checked::Blob) => {
+                    self.blobs.insert(oid, path);
                 }
-                match check(&f.path()) {
-                    Ok(Checked::Blob) => {
-                        self.blobs.insert(oid, f.path());
-                    }
-                    Ok(Checked::Other(kind, data)) => checked.push((kind, data)),
-                    Err(why) => {
-                        self.damaged.insert(oid, why);
-                    }
+                Ok(Checked::Other(kind, data)) => checked.push((kind, data)),
+                Err(why) => {
+                    self.damaged.insert(oid, why);
                 }
             }
         }
+    }
+}
+
+/// The loose object files of an object directory, by id (their names), unread.
+fn loose_files(dir: &Path) -> Vec<(Oid, PathBuf)> {
+    let mut out = Vec::new();
+    let Ok(fans) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for fan in fans.filter_map(|e| e.ok()) {
+        let prefix = fan.file_name();
+        let Some(prefix) = prefix.to_str().filter(|p| is_hex(p, 2)) else {
+            continue;
+        };
+        let Ok(files) = std::fs::read_dir(fan.path()) else {
+            continue;
+        };
+        for f in files.filter_map(|e| e.ok()) {
+            let name = f.file_name();
+            let Some(rest) = name.to_str().filter(|n| is_hex(n, 38)) else {
+                continue;
+            };
+            if let Ok(oid) = Oid::from_str(&format!("{prefix}{rest}")) {
+                out.push((oid, f.path()));
+            }
+        }
+    }
+    out
+}
+
+/// A header that must be a blob's; its size.
+fn blob_header(r: &mut Inflater) -> Result<u64, String> {
+    match header(r)? {
+        (ObjectType::Blob, size) => Ok(size),
+        (kind, _) => Err(format!("not a blob but a {kind}")),
     }
 }
 

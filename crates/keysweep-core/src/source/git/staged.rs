@@ -35,7 +35,7 @@ pub fn staged(
     diag: &dyn Diagnostics,
     consume: &Consumer,
 ) -> Result<()> {
-    let (repo, guard) = odb::open(at)?;
+    let (repo, mut guard) = odb::open_lazy(at)?;
     let Some(workdir) = repo.workdir() else {
         return Err(Error::Usage(format!(
             "--staged: {} is a bare repository (no index)",
@@ -49,7 +49,7 @@ pub fn staged(
         Some(c) => c,
         None => {
             guard
-                .admit_loose_blobs(&repo)
+                .admit_loose(&repo)
                 .map_err(|e| Error::git("cannot read the object database", &e))?;
             changes_from_index(&repo)?
         }
