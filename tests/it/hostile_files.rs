@@ -372,3 +372,36 @@ fn several_directories_keep_their_own_paths() {
     let (out, _, _) = run_in(t, &["scan", "a", "--root", "a", "-f", "json"]);
     assert_eq!(reported(&json(&out))[0].0, ".env");
 }
+
+#[cfg(unix)]
+#[test]
+fn fifos_planted_as_ignore_files_do_not_hang_the_walk() {
+    let dir = tree();
+    let t = dir.path();
+    let tok = slack_token();
+    write(t, "top/a.env", format!("T={tok}\n"));
+    write(t, "top/sub/b.env", format!("T={}\n", slack_token()));
+    write(t, "top/nested/.git/info/.keep", "");
+    write(t, "top/nested/c.env", format!("T={}\n", slack_token()));
+    mkfifo(&t.join("top/sub/.ignore"));
+    mkfifo(&t.join("top/nested/.git/info/exclude"));
+    let (out, err, code) = run_in(t, &["scan", "top", "-f", "json"]);
+    assert_eq!(code, 2, "{err}");
+    let rep = json(&out);
+    assert_eq!(
+        reported(&rep),
+        vec![("top/a.env".to_string(), "slack-bot-token".to_string())]
+    );
+    let mut named = rep["summary"]["not_read"].as_array().unwrap().clone();
+    named.sort_by_key(|v| v.to_string());
+    assert_eq!(named, vec!["top/nested", "top/sub"], "{err}");
+    // At the root: nothing can be walked safely, and it says so.
+    mkfifo(&t.join("top/.gitignore"));
+    let (_, err, code) = run_in(t, &["scan", "top"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(".gitignore is not a regular file"), "{err}");
+    // Without ignore files the tree is read, FIFOs skipped.
+    let (out, err, code) = run_in(t, &["scan", "top", "--no-ignore", "-f", "json"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(reported(&json(&out)).len(), 3);
+}

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use globset::GlobSet;
 use ignore::{WalkBuilder, WalkState};
@@ -88,13 +88,49 @@ fn walk_dir(
     diag: &dyn Diagnostics,
     consume: &Consumer,
 ) {
+    // The walker opens ignore files with a plain blocking open: a FIFO planted as `.gitignore`
+    // would hang the scan. The root's and its parents' are checked here, each directory's before
+    // the walker enters it; a directory whose ignore file is not a regular file is not entered, and
+    // is reported.
+    let refused: Arc<Mutex<Vec<(PathBuf, PathBuf)>>> = Arc::default();
+    if !opts.no_ignore {
+        let abs = super::normalize(&std::env::current_dir().unwrap_or_default().join(root));
+        if let Some((_, bad)) = abs.ancestors().find_map(special_ignore_file) {
+            stats.unread(
+                diag,
+                &opts.display.show(root),
+                &format!(
+                    "{} is not a regular file (a FIFO or device would block the scan)",
+                    bad.display()
+                ),
+            );
+            return;
+        }
+    }
     let mut builder = WalkBuilder::new(root);
+    let check_ignore_files = !opts.no_ignore;
+    let refused_in = refused.clone();
     builder
         .hidden(false)
         .follow_links(opts.follow)
         .threads(opts.threads)
         .require_git(false)
-        .filter_entry(|e| e.file_name() != ".git");
+        .filter_entry(move |e| {
+            if e.file_name() == ".git" {
+                return false;
+            }
+            if check_ignore_files
+                && e.file_type().is_some_and(|t| t.is_dir())
+                && let Some(bad) = special_ignore_file(e.path())
+            {
+                refused_in
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(bad);
+                return false;
+            }
+            true
+        });
     if opts.no_ignore {
         builder.standard_filters(false).hidden(false);
     }
@@ -146,7 +182,32 @@ fn walk_dir(
             WalkState::Continue
         })
     });
-    Stats::add(&stats.skipped_ignored, ignored.total());
+    let refused = refused.lock().unwrap_or_else(|p| p.into_inner());
+    // A directory left out for its ignore file is an error, not an ignored entry.
+    Stats::add(
+        &stats.skipped_ignored,
+        ignored.total().saturating_sub(refused.len() as u64),
+    );
+    for (dir, bad) in refused.iter() {
+        stats.unread(
+            diag,
+            &opts.display.show(dir),
+            &format!(
+                "{} is not a regular file (a FIFO or device would block the scan); the \
+                 directory was not entered",
+                opts.display.show(bad)
+            ),
+        );
+    }
+}
+
+/// An ignore file the walker would open in `dir` that exists and is not a regular file, with `dir`.
+fn special_ignore_file(dir: &Path) -> Option<(PathBuf, PathBuf)> {
+    [".gitignore", ".ignore", ".git/info/exclude"]
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|p| std::fs::metadata(p).is_ok_and(|m| !m.is_file()))
+        .map(|p| (dir.to_path_buf(), p))
 }
 
 /// Reads a small text file found in a scanned tree (`keysweep.toml`, `.keysweepignore`): opened
