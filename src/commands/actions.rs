@@ -185,6 +185,18 @@ pub fn check_sink(sink: &Sink) -> Result<()> {
             keysweep_core::text::escape(&p.display().to_string())
         );
     }
+    if let Sink::File(p) = sink {
+        let dir = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        if !dir.is_dir() {
+            bail!(
+                "--sink file:{}: its directory does not exist; nothing was sent",
+                keysweep_core::text::escape(&p.display().to_string())
+            );
+        }
+    }
     Ok(())
 }
 

@@ -134,3 +134,29 @@ fn messages_carry_no_library_codes_or_temporary_names() {
         }
     }
 }
+
+#[test]
+fn a_sink_in_a_missing_directory_is_refused_before_minting() {
+    let env = Env::new();
+    let fake = Fake::start(|_| Reply::json(200, serde_json::json!({"token": gitlab()})));
+    let mut c = env.cmd();
+    c.args([
+        "rotate",
+        "gitlab",
+        "--token-env",
+        "OLD",
+        "--sink",
+        "file:missing/dir/new.json",
+    ])
+    .arg("--journal")
+    .arg(&env.journal)
+    .args(["--endpoint", &format!("gitlab={}", fake.url)])
+    .env("OLD", gitlab());
+    let (_, err, code) = run(c);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("does not exist") && !err.contains(".tmp"),
+        "{err}"
+    );
+    assert!(fake.requests().is_empty());
+}

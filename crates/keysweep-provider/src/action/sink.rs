@@ -114,7 +114,11 @@ pub fn write_recovery(dir: &Path, tag: &str, payload: &Value) -> Result<PathBuf,
         .prefix(&format!("{tag}-{stamp}-"))
         .suffix(".json")
         .tempfile_in(dir)
-        .map_err(|e| format!("cannot create a recovery file in {}: {e}", dir.display()))?;
+        .map_err(|e| {
+            // tempfile's message names the file it tried; the directory is what the user knows.
+            let kind = std::io::Error::from(e.kind());
+            format!("cannot create a recovery file in {}: {kind}", dir.display())
+        })?;
     file.write_all(&text)
         .and_then(|()| file.as_file().sync_all())
         .map_err(|e| format!("cannot write {}: {e}", file.path().display()))?;
@@ -147,7 +151,13 @@ pub fn check_recovery_dir(dir: &Path) -> Result<(), String> {
         .prefix(".keysweep-check-")
         .tempfile_in(dir)
         .map(drop)
-        .map_err(|e| format!("recovery files cannot be written in {}: {e}", dir.display()))
+        .map_err(|e| {
+            let kind = std::io::Error::from(e.kind());
+            format!(
+                "recovery files cannot be written in {}: {kind}",
+                dir.display()
+            )
+        })
 }
 
 /// A recovery file in `dir` written with `tag`, if one is left.
