@@ -91,7 +91,13 @@ impl Engine {
             let rule = &self.rules[ri];
             let hay = &data[start..end];
             let group = rule.regex.secret_group();
-            for caps in rule.regex.get().captures_iter(hay) {
+            let re = rule.regex.get();
+            // Most windows hold no match: asking that first skips the capture machinery, which
+            // costs more per call than the search on a window of a few hundred bytes.
+            if !re.is_match(hay) {
+                return;
+            }
+            for caps in re.captures_iter(hay) {
                 let Some(m) = caps.get(group) else {
                     continue;
                 };
