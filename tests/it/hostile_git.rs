@@ -211,6 +211,7 @@ fn truncated_loose_objects_end_the_scan_with_an_error_never_a_hang() {
         }
         truncate(&path, &original, len);
     }
+    eprintln!("{tried} truncated objects tried");
     assert!(tried >= 38, "{tried}");
     let (code, _, err) = bounded(&r.dir, &["scan", "--history", "."]);
     assert_eq!(code, 1, "{err}");
