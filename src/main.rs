@@ -1,7 +1,7 @@
 //! keysweep: find leaked credentials in files and git history, verify, revoke and rotate them.
 //!
 //! `main` only parses the command line, runs the command and maps the outcome to an exit code:
-//! 0 nothing found, 1 findings, 2 error.
+//! 0 nothing found, 1 findings, 2 error or partial scan (see README, "Exit codes").
 
 mod cli;
 mod commands;
@@ -24,8 +24,7 @@ fn main() -> ExitCode {
         }
     };
     match run(cli) {
-        Ok(true) => ExitCode::from(1),
-        Ok(false) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!(
                 "keysweep: error: {}",
@@ -36,18 +35,18 @@ fn main() -> ExitCode {
     }
 }
 
-/// Ok(true) when something was reported (exit 1).
-fn run(cli: Cli) -> anyhow::Result<bool> {
+/// The exit code: 0 nothing reported, 1 findings reported (or work left), 2 a partial scan.
+fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Scan(args) => commands::scan::run(&args),
         Command::Baseline(args) => commands::baseline::run(&args),
-        Command::Rules(cmd) => commands::rules::run(cmd),
-        Command::Revoke(args) => commands::revoke::run(&args),
-        Command::Rotate(args) => commands::rotate::run(&args),
-        Command::InstallHook(args) => commands::install_hook::run(&args).map(|()| false),
-        Command::Audit(args) => commands::audit::run(&args),
-        Command::Merge(args) => commands::merge::run(&args),
-        Command::Providers(args) => commands::providers::run(&args).map(|()| false),
+        Command::Rules(cmd) => commands::rules::run(cmd).map(u8::from),
+        Command::Revoke(args) => commands::revoke::run(&args).map(u8::from),
+        Command::Rotate(args) => commands::rotate::run(&args).map(u8::from),
+        Command::InstallHook(args) => commands::install_hook::run(&args).map(|()| 0),
+        Command::Audit(args) => commands::audit::run(&args).map(u8::from),
+        Command::Merge(args) => commands::merge::run(&args).map(u8::from),
+        Command::Providers(args) => commands::providers::run(&args).map(|()| 0),
     }
 }
 

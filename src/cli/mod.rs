@@ -8,11 +8,16 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use keysweep_core::report::Format;
 
+/// Shown under `--help` of every command.
+const EXIT_CODES: &str = "Exit codes: 0 nothing reported; 1 findings reported (revoke: work left); \
+2 error, or a partial scan (something could not be read; --allow-partial exits by the findings)";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "keysweep",
     version,
     about = "Find leaked credentials in files and git history, verify them, revoke and rotate them",
+    after_help = EXIT_CODES,
     propagate_version = true
 )]
 pub struct Cli {
@@ -104,6 +109,7 @@ pub enum ColorChoice {
 }
 
 #[derive(Args, Debug, Clone)]
+#[command(after_help = EXIT_CODES)]
 pub struct ScanArgs {
     /// Files or directories to scan; `-` reads stdin. With --history or --staged: the repository.
     #[arg(value_name = "PATH", default_value = ".")]
@@ -148,6 +154,16 @@ pub struct InputArgs {
     /// Worker threads (default: number of CPUs).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
+
+    /// Show paths relative to DIR (default: the current directory; git scans show the
+    /// repository's paths).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// Exit 0 or 1 by the findings even when something could not be read (by default a partial
+    /// scan exits 2, so CI fails closed).
+    #[arg(long)]
+    pub allow_partial: bool,
 }
 
 impl InputArgs {
@@ -227,9 +243,15 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub only_live: bool,
 
-    /// Timeout in seconds for each provider request.
+    /// Seconds one provider request may take; one secret's check, retries and rate-limit waits
+    /// included, at most three times that.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub verify_timeout: u64,
+
+    /// Seconds all provider calls of the run may take together; secrets left unchecked are
+    /// reported as out of time.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub verify_budget: u64,
 
     /// Override a provider's endpoint: PROVIDER=URL (https, or http to loopback only). Repeatable.
     #[arg(long = "endpoint", value_name = "PROVIDER=URL")]
@@ -253,6 +275,10 @@ pub struct VerifyArgs {
 impl VerifyArgs {
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(self.verify_timeout.max(1))
+    }
+
+    pub fn budget(&self) -> Duration {
+        Duration::from_secs(self.verify_budget.max(1))
     }
 }
 
@@ -401,8 +427,13 @@ pub struct RevokeArgs {
     #[arg(long = "endpoint", value_name = "PROVIDER=URL")]
     pub endpoints: Vec<String>,
 
+    /// Seconds one provider request may take; one secret's check at most three times that.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub verify_timeout: u64,
+
+    /// Seconds all provider calls of the run may take together.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub verify_budget: u64,
 
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -622,7 +653,6 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .parse()
         .map_err(|_| format!("not a size: {s:?} (e.g. 10M, 512K, 1048576)"))?;
     n.checked_mul(mult)
-        .filter(|&n| n < u64::MAX)
         .ok_or_else(|| format!("size too large: {s:?}"))
 }
 
@@ -637,7 +667,10 @@ mod tests {
         assert_eq!(parse_size("1048576").unwrap(), 1 << 20);
         assert!(parse_size("10X").is_err());
         assert!(parse_size("abc").is_err());
-        assert!(parse_size("18446744073709551615").is_err());
+        // The largest size is a limit like any other, never a wrap to 0.
+        assert_eq!(parse_size("18446744073709551615").unwrap(), u64::MAX);
+        assert!(parse_size("18446744073709551616").is_err());
+        assert!(parse_size("99999999999G").is_err());
     }
 
     #[test]

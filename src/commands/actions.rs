@@ -89,6 +89,7 @@ fn rotate_found(
             "--rotate needs --sink (file:PATH, exec:COMMAND or stdout) for the new tokens",
         )?)
         .map_err(anyhow::Error::msg)?;
+    check_sink(&sink)?;
     if sink == Sink::Stdout && args.output.output.is_none() {
         bail!(
             "--sink stdout would mix the new tokens into the report on stdout: write the report \
@@ -169,6 +170,35 @@ fn rotate_found(
         (0, _) => Rotated::AllDone,
         (n, _) => Rotated::SomeRefused(n),
     })
+}
+
+/// Refuses a `file:` sink that is anything but a regular file (or nothing yet), before anything is
+/// minted: a FIFO or a device planted at the path would take the new secret, or block for ever, and
+/// a symlink would send it elsewhere. The write itself refuses them again.
+pub fn check_sink(sink: &Sink) -> Result<()> {
+    if let Sink::File(p) = sink
+        && let Ok(m) = std::fs::symlink_metadata(p)
+        && !m.file_type().is_file()
+    {
+        bail!(
+            "--sink file:{}: not a regular file (a symlink, FIFO, socket or device is refused); \
+             nothing was sent",
+            keysweep_core::text::escape(&p.display().to_string())
+        );
+    }
+    if let Sink::File(p) = sink {
+        let dir = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        if !dir.is_dir() {
+            bail!(
+                "--sink file:{}: its directory does not exist; nothing was sent",
+                keysweep_core::text::escape(&p.display().to_string())
+            );
+        }
+    }
+    Ok(())
 }
 
 pub fn credential(s: &Secret) -> Credential<'_> {

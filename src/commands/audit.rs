@@ -231,6 +231,8 @@ fn audit_one(
         follow: false,
         max_file_size: args.input.max_file_size,
         threads: args.input.threads(),
+        display: keysweep_core::source::PathDisplay::new(None),
+        allow_base: None,
     };
     let hopts = HistoryOptions {
         max_file_size: args.input.max_file_size,

@@ -38,7 +38,7 @@ pub fn run(args: &InstallHookArgs) -> Result<()> {
 fn hooks_dir(repo: &git2::Repository) -> Result<PathBuf> {
     let config = repo
         .config()
-        .context("cannot read the repository's config")?;
+        .map_err(|e| anyhow::anyhow!("cannot read the repository's config: {}", e.message()))?;
     if let Ok(p) = config.get_path("core.hooksPath") {
         if p.is_absolute() {
             return Ok(p);

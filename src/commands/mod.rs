@@ -18,14 +18,15 @@ use anyhow::Result;
 use keysweep_core::config::Config;
 use keysweep_core::finding::Finding;
 use keysweep_core::scan::{self as core_scan, ScanOptions, Scanner};
+use keysweep_core::source::PathDisplay;
 use keysweep_core::source::git::history::HistoryOptions;
 use keysweep_core::stats::Stats;
 
 use crate::cli::{GitArgs, InputArgs};
 use crate::ui::Ui;
 
-/// The directory whose keysweep.toml and .keysweepignore apply: the first path if it is a
-/// directory, else its parent.
+/// The directory whose keysweep.toml and .keysweepignore apply to a scan of files: the first path
+/// if it is a directory, else its parent.
 pub fn config_root(paths: &[PathBuf]) -> Option<PathBuf> {
     let first = paths.first()?;
     if first.as_os_str() == "-" {
@@ -44,11 +45,43 @@ pub fn config_root(paths: &[PathBuf]) -> Option<PathBuf> {
     }
 }
 
+/// Where a scan's configuration applies and what its paths are relative to.
+pub struct Roots {
+    /// The directory whose keysweep.toml, .keysweepignore and path globs apply: the first directory
+    /// scanned, or the repository's top for git scans (from any subdirectory).
+    pub config: Option<PathBuf>,
+    /// The directory reported paths are relative to (SARIF's `%SRCROOT%`).
+    pub report: PathBuf,
+    pub display: PathDisplay,
+}
+
+impl Roots {
+    pub fn of(paths: &[PathBuf], input: &InputArgs, git: &GitArgs) -> Result<Roots> {
+        let display = PathDisplay::new(input.root.as_deref());
+        if git.history || git.staged {
+            let at = paths.first().map_or(Path::new("."), PathBuf::as_path);
+            let repo = keysweep_core::source::git::open(at)?;
+            let top = repo.workdir().map(Path::to_path_buf);
+            return Ok(Roots {
+                report: top.clone().unwrap_or_else(|| display.base().to_path_buf()),
+                config: top,
+                display,
+            });
+        }
+        Ok(Roots {
+            config: config_root(paths),
+            report: display.base().to_path_buf(),
+            display,
+        })
+    }
+}
+
 /// What a scan found, before suppression and reporting.
 pub struct Found {
     pub findings: Vec<Finding>,
     pub config: Config,
     pub stats: Stats,
+    pub roots: Roots,
 }
 
 /// Runs the source the flags select (files and stdin, history, or the staged index) through the
@@ -61,8 +94,8 @@ pub fn find(paths: &[PathBuf], input: &InputArgs, git: &GitArgs, ui: &Ui) -> Res
             .num_threads(threads)
             .build_global();
     }
-    let root = config_root(paths);
-    let config = Config::discover(input.config.as_deref(), root.as_deref())?;
+    let roots = Roots::of(paths, input, git)?;
+    let config = Config::discover(input.config.as_deref(), roots.config.as_deref())?;
     let scanner = Scanner::new(&config)?;
     let stats = Stats::default();
     let opts = ScanOptions {
@@ -70,6 +103,8 @@ pub fn find(paths: &[PathBuf], input: &InputArgs, git: &GitArgs, ui: &Ui) -> Res
         follow: input.follow,
         max_file_size: input.max_file_size,
         threads,
+        display: roots.display.clone(),
+        allow_base: roots.config.clone(),
     };
     let repo = || paths.first().map_or(Path::new("."), PathBuf::as_path);
     let mut findings = if git.history {
@@ -98,5 +133,6 @@ pub fn find(paths: &[PathBuf], input: &InputArgs, git: &GitArgs, ui: &Ui) -> Res
         findings,
         config,
         stats,
+        roots,
     })
 }

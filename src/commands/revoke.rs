@@ -13,18 +13,18 @@ use keysweep_core::rules::embedded_rule;
 use keysweep_core::secret::{Location, Secret};
 use keysweep_provider::action::journal;
 use keysweep_provider::action::revoke::{self, Options};
-use keysweep_provider::{Context, Credential, verify};
+use keysweep_provider::{Credential, verify};
 
 use super::actions::{credential, read_stdin_secret};
 use crate::cli::RevokeArgs;
 
 pub fn run(args: &RevokeArgs) -> Result<bool> {
     let config = Config::discover(args.config.as_deref(), Some(Path::new(".")))?;
-    let cx = Context::new(
+    let cx = super::scan::provider_context(
         &args.endpoints,
         Duration::from_secs(args.verify_timeout.max(1)),
-    )
-    .map_err(anyhow::Error::msg)?;
+        Duration::from_secs(args.verify_budget.max(1)),
+    )?;
     let journal = journal::path_or_default(args.journal.as_deref()).map_err(anyhow::Error::msg)?;
     let mut secrets = if let Some(report) = &args.report {
         from_report(report)?

@@ -240,6 +240,7 @@ pub fn run(args: &RotateArgs) -> Result<bool> {
     let common = common(&args.provider);
     // Check the sink before anything is minted: a typo must not cost a token.
     let sink = Sink::parse(&common.sink).map_err(anyhow::Error::msg)?;
+    super::actions::check_sink(&sink)?;
     let journal =
         journal::path_or_default(common.journal.as_deref()).map_err(anyhow::Error::msg)?;
     let a = asked(&args.provider)?;

@@ -71,7 +71,10 @@ fn check(files: &[std::path::PathBuf]) -> Result<bool> {
             Ok(n) => println!("{}: ok ({n} rules, all examples pass)", f.display()),
             Err(e) => {
                 failed += 1;
-                eprintln!("keysweep: {e:#}");
+                eprintln!(
+                    "keysweep: {}",
+                    keysweep_core::text::escape(&format!("{e:#}"))
+                );
             }
         }
     }

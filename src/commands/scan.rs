@@ -13,20 +13,19 @@ use keysweep_core::secret::{self, Secret};
 use keysweep_core::suppress::Suppressor;
 use keysweep_provider::{Context, Credential, verify};
 
-use super::{actions, config_root, find};
+use super::{actions, find};
 use crate::cli::{ColorChoice, OutputArgs, ScanArgs, VerifyArgs};
 use crate::ui::Ui;
 
-pub fn run(args: &ScanArgs) -> Result<bool> {
+pub fn run(args: &ScanArgs) -> Result<u8> {
     let started = Instant::now();
     let ui = Ui::new(args.output.quiet);
     let found = find(&args.paths, &args.input, &args.git, &ui)?;
     let mut findings = found.findings;
     let floor = keysweep_core::rules::Confidence::from(args.min_confidence);
     findings.retain(|f| f.confidence >= floor);
-    let root = config_root(&args.paths);
-    let suppressed =
-        Suppressor::load(args.baseline.as_deref(), root.as_deref())?.retain(&mut findings);
+    let suppressed = Suppressor::load(args.baseline.as_deref(), found.roots.config.as_deref())?
+        .retain(&mut findings);
     let wants_provider =
         args.verify.verify || args.verify.only_live || args.action.revoke || args.action.rotate;
     let cx = if wants_provider {
@@ -46,8 +45,26 @@ pub fn run(args: &ScanArgs) -> Result<bool> {
         }
     }
     ui.finish();
-    let summary = core_scan::summary(&found.stats, &findings, suppressed, started);
-    write_report(&args.output, &args.paths, &findings, &summary)?;
+    let mut summary = core_scan::summary(&found.stats, &findings, suppressed, started);
+    let unchecked = unverified(&secrets);
+    if cx.is_some() {
+        summary.unverified = unchecked
+            .iter()
+            .map(|(k, v)| (k.clone(), v.len() as u64))
+            .collect();
+        say_unverified(&unchecked);
+    }
+    // With --only-live, a secret that could not be checked might be live: the run must not pass
+    // as clean.
+    let unknown: usize = unchecked
+        .iter()
+        .filter(|(why, _)| why.as_str() != NOT_CHECKED)
+        .map(|(_, v)| v.len())
+        .sum();
+    if args.verify.only_live && unknown > 0 {
+        summary.partial = true;
+    }
+    write_report(&args.output, &found.roots.report, &findings, &summary)?;
     if !args.output.quiet {
         let unit = if args.git.history { "blobs" } else { "files" };
         eprintln!("{}", summary_line(&summary, unit, args.input.max_file_size));
@@ -55,21 +72,128 @@ pub fn run(args: &ScanArgs) -> Result<bool> {
     if let Some(cx) = &cx {
         actions::after_scan(args, cx, &found.config, &secrets)?;
     }
-    if summary.partial {
+    Ok(exit_code(
+        &summary,
+        !findings.is_empty(),
+        args.input.allow_partial,
+    ))
+}
+
+/// What `summary.unverified` counts secrets under when no provider can check them.
+const NOT_CHECKED: &str = "not checked (no verifier, or checking would consume the secret)";
+
+/// Secrets with no clear answer from their provider, by reason (`connection failed`, `DNS lookup
+/// failed`, `TLS failed`, `timed out`, `ran out of time`, `HTTP 503`, ...), each with where it is.
+fn unverified(secrets: &[Secret]) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for s in secrets {
+        let Some(v) = &s.verification else { continue };
+        let why = match v.status {
+            Status::Unknown | Status::Error => v
+                .detail
+                .clone()
+                .unwrap_or_else(|| v.status.as_str().to_string()),
+            Status::NotChecked => NOT_CHECKED.to_string(),
+            _ => continue,
+        };
+        let at = s
+            .locations
+            .first()
+            .map(|l| format!("{} at {}", s.rule_id, l))
+            .unwrap_or_else(|| s.rule_id.clone());
+        out.entry(why).or_default().push(at);
+    }
+    out
+}
+
+/// Says on stderr how many secrets could not be verified and why, naming those that ran out of
+/// time or could not reach their provider. Never silent: "0 live" means nothing when nothing could
+/// be asked.
+fn say_unverified(by_reason: &std::collections::BTreeMap<String, Vec<String>>) {
+    let unknown: Vec<(&String, &Vec<String>)> = by_reason
+        .iter()
+        .filter(|(why, _)| why.as_str() != NOT_CHECKED)
+        .collect();
+    if unknown.is_empty() {
+        return;
+    }
+    let total: usize = unknown.iter().map(|(_, v)| v.len()).sum();
+    let reasons: Vec<String> = unknown
+        .iter()
+        .map(|(why, v)| format!("{} {}", v.len(), keysweep_core::text::escape(why)))
+        .collect();
+    eprintln!(
+        "keysweep: warning: {total} secret{} could not be verified: {}",
+        if total == 1 { "" } else { "s" },
+        reasons.join(", ")
+    );
+    for (why, at) in unknown {
+        for a in at.iter().take(20) {
+            eprintln!(
+                "keysweep:   {}: {}",
+                keysweep_core::text::escape(why),
+                keysweep_core::text::escape(a)
+            );
+        }
+    }
+}
+
+/// 1 when something was reported, else 0; but 2 for a partial scan unless `--allow-partial`, so that
+/// CI never passes a scan that could not read everything. Says on stderr what was not read.
+pub fn exit_code(summary: &Summary, found: bool, allow_partial: bool) -> u8 {
+    if summary.partial && summary.errors > 0 {
+        let names: Vec<String> = summary
+            .not_read
+            .iter()
+            .map(|n| keysweep_core::text::escape(n).into_owned())
+            .collect();
+        let more = summary.errors.saturating_sub(names.len() as u64);
         eprintln!(
-            "keysweep: warning: partial scan: {} entr{} could not be read (see above)",
+            "keysweep: warning: partial scan: {} entr{} could not be read: {}{}",
             summary.errors,
-            if summary.errors == 1 { "y" } else { "ies" }
+            if summary.errors == 1 { "y" } else { "ies" },
+            names.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
         );
     }
-    Ok(!findings.is_empty())
+    if summary.partial && !allow_partial {
+        eprintln!(
+            "keysweep: exiting with 2 because the scan is incomplete; --allow-partial accepts it"
+        );
+        return 2;
+    }
+    u8::from(found)
 }
 
 pub fn context(v: &VerifyArgs) -> Result<Context> {
-    let mut cx = Context::new(&v.endpoints, v.timeout()).map_err(anyhow::Error::msg)?;
+    let mut cx = provider_context(&v.endpoints, v.timeout(), v.budget())?;
     cx.canaries = keysweep_provider::aws::Canaries::with(&v.canary_accounts, v.verify_canaries)
         .map_err(anyhow::Error::msg)?;
     Ok(cx)
+}
+
+/// The provider context of a run: `timeout` bounds each request, and three times `timeout` each
+/// secret's check as a whole (its retries and rate-limit waits included: a `Retry-After` that does
+/// not fit is not waited for, and the secret is reported out of time); `budget` bounds all calls
+/// of the run together.
+pub fn provider_context(
+    endpoints: &[String],
+    timeout: std::time::Duration,
+    budget: std::time::Duration,
+) -> Result<Context> {
+    let mut policy = keysweep_provider::Policy::new(timeout);
+    policy.per_call = timeout * 3;
+    policy.per_run = Some(budget);
+    Context::with(
+        endpoints,
+        policy,
+        std::sync::Arc::new(keysweep_provider::SystemClock),
+    )
+    .map_err(anyhow::Error::msg)
 }
 
 /// Verifies each distinct secret once and annotates every finding of it. Returns the secrets, with
@@ -106,18 +230,9 @@ fn color(out: &OutputArgs) -> bool {
     }
 }
 
-/// The directory report paths are relative to: the scanned directory, or the current one when files
-/// were named (their paths are shown as given).
-fn report_root(paths: &[std::path::PathBuf]) -> std::path::PathBuf {
-    match paths.first() {
-        Some(p) if p.is_dir() => p.clone(),
-        _ => std::path::PathBuf::from("."),
-    }
-}
-
 fn write_report(
     out: &OutputArgs,
-    paths: &[std::path::PathBuf],
+    root: &std::path::Path,
     findings: &[Finding],
     summary: &Summary,
 ) -> Result<()> {
@@ -125,7 +240,7 @@ fn write_report(
     let opts = ReportOptions {
         show_secrets: out.show_secrets,
         color: format == Format::Human && color(out),
-        root: Some(report_root(paths)),
+        root: Some(root.to_path_buf()),
     };
     match &out.output {
         Some(path) => Ok(atomic::write(path, atomic::Access::Default, |w| {
@@ -176,8 +291,20 @@ pub fn summary_line(s: &Summary, unit: &str, max_file_size: u64) -> String {
     if s.skipped_allowlisted > 0 {
         skipped.push(format!("{} allowlisted", s.skipped_allowlisted));
     }
+    if s.skipped_ignored > 0 {
+        skipped.push(format!("{} ignored by ignore files", s.skipped_ignored));
+    }
+    if s.skipped_special > 0 {
+        skipped.push(format!(
+            "{} not regular files (symlinks not followed, FIFOs, devices)",
+            s.skipped_special
+        ));
+    }
     if !skipped.is_empty() {
         line.push_str(&format!("; skipped {}", skipped.join(", ")));
+    }
+    if s.allowed_inline > 0 {
+        line.push_str(&format!("; {} allowed inline", s.allowed_inline));
     }
     if s.suppressed > 0 {
         line.push_str(&format!(

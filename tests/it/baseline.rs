@@ -34,6 +34,8 @@ fn make_baseline(r: &Repo) {
     keysweep()
         .arg("baseline")
         .arg(&r.root)
+        .arg("--root")
+        .arg(&r.root)
         .arg("--output")
         .arg(&r.baseline)
         .assert()
@@ -172,6 +174,8 @@ fn new_secret_is_reported_and_fails() {
     // The human summary says what was suppressed.
     keysweep()
         .arg("scan")
+        .arg(&r.root)
+        .arg("--root")
         .arg(&r.root)
         .arg("--baseline")
         .arg(&r.baseline)

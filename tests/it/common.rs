@@ -489,14 +489,19 @@ pub fn write(dir: &Path, rel: &str, contents: impl AsRef<[u8]>) -> PathBuf {
     p
 }
 
-/// Runs a JSON scan and returns (exit code, parsed report, stderr).
+/// Runs a JSON scan and returns (exit code, parsed report, stderr). When the first argument is a
+/// directory (the tests' temporary trees), paths are reported relative to it (`--root`), as they
+/// would be for a user scanning it from inside.
 pub fn scan_json(args: &[&str]) -> (i32, serde_json::Value, String) {
-    let out = keysweep()
-        .arg("scan")
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
+    let mut c = keysweep();
+    c.arg("scan").args(args).args(["--format", "json"]);
+    if let Some(first) = args.first()
+        && Path::new(first).is_dir()
+        && !args.contains(&"--root")
+    {
+        c.args(["--root", first]);
+    }
+    let out = c.output().unwrap();
     let code = out.status.code().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {

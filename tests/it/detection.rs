@@ -32,10 +32,11 @@ fn providers_fixture_yields_exactly_the_expected_findings() {
         expected.len()
     );
 
+    // expected.json holds paths relative to fixtures/providers: scan it from there.
     let out = Command::cargo_bin("keysweep")
         .unwrap()
-        .args(["scan", "--format", "json"])
-        .arg(fixtures().join("providers"))
+        .current_dir(fixtures().join("providers"))
+        .args(["scan", "--format", "json", "."])
         .assert()
         .code(1);
     let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();

@@ -312,9 +312,12 @@ fn missing_objects_are_reported_and_skipped() {
     let obj = r.dir.join(".git/objects").join(&oid[..2]).join(&oid[2..]);
     std::fs::remove_file(obj).unwrap();
 
+    // Partial: the report is written, and the exit code fails closed unless asked otherwise.
     let (code, rep, err) = history(&r, &[]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert!(err.contains(&oid) && err.contains("gone.txt"), "{err}");
     assert_eq!(rep["summary"]["partial"], true);
     assert_eq!(sites(&rep), one("kept.txt", &c, 1));
+    let (code, _, _) = history(&r, &["--allow-partial"]);
+    assert_eq!(code, 1);
 }

@@ -6,11 +6,12 @@ use std::path::Path;
 use crate::common::{acme_config, acme_token, keysweep, slack_token, write};
 use serde_json::Value;
 
-/// Scans `dir` (with an optional --config) as SARIF; asserts the exit code and returns the log.
+/// Scans `dir` from inside it (with an optional --config) as SARIF; asserts the exit code and
+/// returns the log.
 fn sarif(dir: &Path, config: Option<&Path>, extra: &[&str], want_code: i32) -> (String, Value) {
     let mut cmd = keysweep();
-    cmd.arg("scan")
-        .arg(dir)
+    cmd.current_dir(dir)
+        .args(["scan", "."])
         .args(["--format", "sarif", "--quiet"]);
     if let Some(c) = config {
         cmd.arg("--config").arg(c);
@@ -247,9 +248,19 @@ fn fingerprint_survives_lines_inserted_above() {
 #[test]
 fn named_files_get_uris_too() {
     let fx = fixture();
-    // An absolute path given on the command line becomes a file: URI of its own.
+    // An absolute path outside the current directory becomes a file: URI of its own.
     let abs = fx.tree.join("app.env");
-    let (_, log) = sarif(&abs, Some(&fx.config), &[], 1);
+    let out = keysweep()
+        .current_dir(fx.config.parent().unwrap())
+        .arg("scan")
+        .arg(&abs)
+        .arg("--config")
+        .arg(&fx.config)
+        .args(["--format", "sarif", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
     let loc = &results(&log)[0]["locations"][0]["physicalLocation"]["artifactLocation"];
     assert!(
         loc["uri"].as_str().unwrap().starts_with("file:///"),

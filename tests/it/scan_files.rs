@@ -126,8 +126,16 @@ fn unreadable_entries_are_reported_and_the_scan_goes_on() {
     // A dangling link is unreadable for every user, root included.
     std::os::unix::fs::symlink(dir.path().join("gone"), dir.path().join("dangling")).unwrap();
     let (code, report, stderr) = scan_json(&[dir.path().to_str().unwrap(), "--follow"]);
+    // A partial scan fails closed (2) and still reports what it found.
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--allow-partial"), "{stderr}");
+    let (code, _, _) = scan_json(&[dir.path().to_str().unwrap(), "--follow", "--allow-partial"]);
     assert_eq!(code, 1);
     assert_eq!(report["summary"]["errors"], 1);
+    assert_eq!(
+        report["summary"]["not_read"],
+        serde_json::json!(["dangling"])
+    );
     assert_eq!(report["summary"]["partial"], true);
     assert!(
         stderr.contains("dangling") && stderr.contains("partial scan"),
@@ -140,7 +148,7 @@ fn unreadable_entries_are_reported_and_the_scan_goes_on() {
         let p = write(dir.path(), "locked.txt", "x\n");
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
         let (code, _, stderr) = scan_json(&[dir.path().to_str().unwrap()]);
-        assert_eq!(code, 1);
+        assert_eq!(code, 2);
         assert!(stderr.contains("cannot read locked.txt"), "{stderr}");
     }
 }

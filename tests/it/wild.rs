@@ -62,8 +62,15 @@ fn scan(samples: &[&Sample]) -> HashMap<String, Vec<Value>> {
     }
     let out = Command::cargo_bin("keysweep")
         .unwrap()
-        .args(["scan", "--no-ignore", "--format", "json", "--show-secrets"])
-        .arg(dir.path())
+        .args([
+            "scan",
+            "--no-ignore",
+            "--format",
+            "json",
+            "--show-secrets",
+            ".",
+        ])
+        .current_dir(dir.path())
         .output()
         .unwrap();
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -38,7 +38,14 @@ pub fn write(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
+    // tempfile's errors name the temporary file (`.tmpXXXXXX`), which means nothing to the user:
+    // keep the kind of failure, and name the file being written.
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| {
+        err(match e.kind() {
+            io::ErrorKind::NotFound => io::Error::other("its directory does not exist"),
+            kind => io::Error::from(kind),
+        })
+    })?;
     #[cfg(unix)]
     if access == Access::Private {
         use std::os::unix::fs::PermissionsExt;

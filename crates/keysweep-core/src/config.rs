@@ -145,8 +145,16 @@ impl Config {
         )
     }
 
+    /// The config the user named (`--config`): read whatever it is, a pipe included.
     pub fn load(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
+        Config::parse(&text, path)
+    }
+
+    /// A config found in a scanned tree: a regular file of reasonable size, or an error.
+    fn load_found(path: &Path) -> Result<Config> {
+        let text =
+            crate::source::files::read_regular(path, 16 << 20).map_err(|e| Error::read(path, e))?;
         Config::parse(&text, path)
     }
 
@@ -159,7 +167,7 @@ impl Config {
             for name in CONFIG_NAMES {
                 let p = root.join(name);
                 if p.is_file() {
-                    return Config::load(&p);
+                    return Config::load_found(&p);
                 }
             }
         }

@@ -20,18 +20,12 @@ pub enum Error {
         field: Option<&'static str>,
         msg: String,
     },
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    // The I/O error is part of the message and not a `source`, so that a chain printed whole
+    // (`{:#}`) does not say it twice.
+    #[error("cannot read {path}: {why}")]
+    Read { path: String, why: std::io::Error },
+    #[error("cannot write {path}: {why}")]
+    Write { path: String, why: std::io::Error },
     /// A repository that cannot be opened or walked, or a revision that names nothing.
     #[error("{0}")]
     Git(String),
@@ -46,14 +40,14 @@ impl Error {
     pub fn read(path: &Path, source: std::io::Error) -> Error {
         Error::Read {
             path: path.display().to_string(),
-            source,
+            why: source,
         }
     }
 
     pub fn write(path: &Path, source: std::io::Error) -> Error {
         Error::Write {
             path: path.display().to_string(),
-            source,
+            why: source,
         }
     }
 

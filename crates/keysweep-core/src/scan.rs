@@ -15,7 +15,7 @@ use crate::finding::Finding;
 use crate::report::Summary;
 use crate::source::git::history::{self, History, HistoryOptions};
 use crate::source::git::staged;
-use crate::source::{Origin, files, stdin};
+use crate::source::{Origin, PathDisplay, files, stdin};
 use crate::stats::{Diagnostics, Stats};
 
 /// The engine and the path allowlist of one configuration.
@@ -31,6 +31,10 @@ pub struct ScanOptions {
     pub follow: bool,
     pub max_file_size: u64,
     pub threads: usize,
+    /// How walked paths are shown (relative to the current directory or `--root`).
+    pub display: PathDisplay,
+    /// The directory the config's path globs are relative to.
+    pub allow_base: Option<PathBuf>,
 }
 
 impl Scanner {
@@ -51,7 +55,8 @@ impl Scanner {
 
     /// The findings in one buffer that its origin asks to report.
     pub fn findings_in(&self, data: &[u8], origin: &Origin, stats: &Stats) -> Vec<Finding> {
-        let located = self.engine.scan(data);
+        let (located, allowed) = self.engine.scan_counted(data);
+        Stats::add(&stats.allowed_inline, allowed);
         if located.is_empty() {
             return Vec::new();
         }
@@ -99,6 +104,8 @@ pub fn paths(
         max_file_size: opts.max_file_size,
         threads: opts.threads,
         path_allow: &scanner.path_allow,
+        allow_base: opts.allow_base.as_deref(),
+        display: &opts.display,
     };
     files::walk(&roots, &walk, stats, diag, &|origin, data| {
         let f = scanner.findings_in(data, origin, stats);
@@ -176,8 +183,13 @@ pub fn history(
                 at.display()
             )));
         };
-        let root = history::worktree_root(at, workdir);
-        let tree = collect_paths(scanner, &[root], opts, stats, diag)?;
+        // Working-tree paths are the repository's, as history's are, so the two merge.
+        let opts = ScanOptions {
+            display: PathDisplay::new(Some(workdir)),
+            allow_base: Some(workdir.to_path_buf()),
+            ..opts.clone()
+        };
+        let tree = collect_paths(scanner, &[workdir.to_path_buf()], &opts, stats, diag)?;
         history::merge_worktree(&mut findings, tree);
     }
     Ok(findings)
@@ -227,9 +239,14 @@ pub fn summary(stats: &Stats, findings: &[Finding], suppressed: u64, started: In
         skipped_binary: Stats::get(&stats.skipped_binary),
         skipped_large: Stats::get(&stats.skipped_large),
         skipped_allowlisted: Stats::get(&stats.skipped_allowlisted),
+        skipped_ignored: Stats::get(&stats.skipped_ignored),
+        skipped_special: Stats::get(&stats.skipped_special),
+        allowed_inline: Stats::get(&stats.allowed_inline),
         suppressed,
         errors,
         partial: errors > 0,
+        not_read: stats.unread_names(),
+        unverified: Default::default(),
         duration_ms: started.elapsed().as_millis() as u64,
     }
 }

@@ -87,9 +87,9 @@ impl Baseline {
     }
 
     pub fn load(path: &Path) -> Result<Baseline> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        let text = std::fs::read_to_string(path).map_err(|why| Error::Read {
             path: format!("baseline {}", path.display()),
-            source,
+            why,
         })?;
         Baseline::parse(&text, path)
     }
@@ -158,7 +158,8 @@ impl IgnoreList {
         if !path.is_file() {
             return Ok(None);
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::read(&path, e))?;
+        let text = crate::source::files::read_regular(&path, 16 << 20)
+            .map_err(|e| Error::read(&path, e))?;
         IgnoreList::parse(&text, &path).map(Some)
     }
 

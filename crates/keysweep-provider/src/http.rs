@@ -119,7 +119,9 @@ impl std::fmt::Display for Failure {
             Failure::RateLimited(Some(s)) => write!(f, "rate limited (retry after {s}s)"),
             Failure::RateLimited(None) => f.write_str("rate limited"),
             Failure::Server(code) => write!(f, "HTTP {code}"),
-            Failure::OutOfTime => f.write_str("ran out of time (--verify-timeout budget)"),
+            Failure::OutOfTime => {
+                f.write_str("ran out of time (--verify-timeout or --verify-budget)")
+            }
         }
     }
 }
@@ -292,8 +294,9 @@ impl Http {
                             Some(d) => return Err(Failure::RateLimited(Some(d.as_secs()))),
                         };
                         rate_retries += 1;
-                        self.wait(d, deadline)
-                            .map_err(|_| Failure::RateLimited(wait.map(|d| d.as_secs())))?;
+                        // A wait past the budget is not started: the secret ran out of time, and
+                        // says so (one secret can never wait 3 x Retry-After).
+                        self.wait(d, deadline)?;
                         continue;
                     }
                     if resp.status >= 500 {
@@ -461,6 +464,98 @@ mod tests {
         assert_eq!(
             rate_limit_wait(&resp(429, &[("retry-after", "1e400")])),
             Some(None)
+        );
+    }
+
+    /// A clock that only moves when slept on, and counts the sleeps.
+    struct FakeClock {
+        start: Instant,
+        slept: Mutex<Duration>,
+    }
+
+    impl Clock for FakeClock {
+        fn now(&self) -> Instant {
+            self.start + *self.slept.lock().unwrap()
+        }
+        fn sleep(&self, d: Duration) {
+            *self.slept.lock().unwrap() += d;
+        }
+    }
+
+    /// A server that answers every request with 429 and `Retry-After: 60`.
+    fn always_limited() -> (String, Arc<Mutex<u32>>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let hits = Arc::new(Mutex::new(0));
+        let h = hits.clone();
+        std::thread::spawn(move || {
+            for s in listener.incoming() {
+                let Ok(mut s) = s else { continue };
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf);
+                *h.lock().unwrap() += 1;
+                let _ = s.write_all(
+                    b"HTTP/1.1 429 Too Many\r\nretry-after: 60\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            }
+        });
+        (url, hits)
+    }
+
+    #[test]
+    fn retry_after_never_outlasts_the_budget() {
+        let (url, hits) = always_limited();
+        let clock = Arc::new(FakeClock {
+            start: Instant::now(),
+            slept: Mutex::new(Duration::ZERO),
+        });
+        // The old policy: three waits of 60 s for one secret, three minutes in all.
+        let mut policy = Policy::new(Duration::from_secs(10));
+        policy.per_call = Duration::from_secs(10);
+        policy.per_run = Some(Duration::from_secs(25));
+        let http = Http::with(policy, clock.clone()).unwrap();
+        let r = http.send("t", |c| c.get(&url));
+        assert_eq!(r.unwrap_err(), Failure::OutOfTime);
+        assert!(*clock.slept.lock().unwrap() < Duration::from_secs(10));
+        assert_eq!(*hits.lock().unwrap(), 1);
+        // Within the budget the waits are made, up to the limit of retries.
+        let mut policy = Policy::new(Duration::from_secs(10));
+        policy.per_call = Duration::from_secs(200);
+        let http = Http::with(policy, clock.clone()).unwrap();
+        let before = *clock.slept.lock().unwrap();
+        assert_eq!(
+            http.send("t", |c| c.get(&url)).unwrap_err(),
+            Failure::RateLimited(Some(60))
+        );
+        assert!(*clock.slept.lock().unwrap() - before >= Duration::from_secs(180));
+    }
+
+    #[test]
+    fn the_run_budget_stops_later_calls_at_once() {
+        let (url, hits) = always_limited();
+        let clock = Arc::new(FakeClock {
+            start: Instant::now(),
+            slept: Mutex::new(Duration::ZERO),
+        });
+        let mut policy = Policy::new(Duration::from_secs(10));
+        policy.per_call = Duration::from_secs(100);
+        policy.per_run = Some(Duration::from_secs(70));
+        let http = Http::with(policy, clock.clone()).unwrap();
+        assert_eq!(
+            http.send("t", |c| c.get(&url)).unwrap_err(),
+            Failure::OutOfTime
+        );
+        clock.sleep(Duration::from_secs(71));
+        let n = *hits.lock().unwrap();
+        assert_eq!(
+            http.send("t", |c| c.get(&url)).unwrap_err(),
+            Failure::OutOfTime
+        );
+        assert_eq!(
+            *hits.lock().unwrap(),
+            n,
+            "a call past the run budget was sent"
         );
     }
 

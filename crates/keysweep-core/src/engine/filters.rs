@@ -190,9 +190,11 @@ pub fn is_template(data: &[u8], start: usize, end: usize) -> bool {
     {
         return true;
     }
-    let line_start = memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1);
+    // Only the last 40 bytes of the line matter: looking further back would make every match on a
+    // long minified line cost the whole line.
+    let from = start.saturating_sub(40);
+    let line_start = memchr::memrchr(b'\n', &data[from..start]).map_or(from, |i| from + i + 1);
     let prefix = &data[line_start..start];
-    let prefix = &prefix[prefix.len().saturating_sub(40)..];
     let lookup = [
         &b"os.environ["[..],
         b"os.getenv(",
@@ -281,12 +283,18 @@ pub fn find_pair(
 }
 
 // Whole lines keep a regex from seeing a half token at the edge of the search range.
+/// How far past its distance a companion search may stretch to reach whole lines: without a bound,
+/// every match on a minified line of megabytes would search the whole line.
+const MAX_LINE_STRETCH: usize = 4096;
+
 fn back_to_line_start(data: &[u8], i: usize) -> usize {
-    memchr::memrchr(b'\n', &data[..i]).map_or(0, |p| p + 1)
+    let floor = i.saturating_sub(MAX_LINE_STRETCH);
+    memchr::memrchr(b'\n', &data[floor..i]).map_or(floor, |p| floor + p + 1)
 }
 
 fn forward_to_line_end(data: &[u8], i: usize) -> usize {
-    memchr::memchr(b'\n', &data[i..]).map_or(data.len(), |p| i + p)
+    let ceil = (i + MAX_LINE_STRETCH).min(data.len());
+    memchr::memchr(b'\n', &data[i..ceil]).map_or(ceil, |p| i + p)
 }
 
 #[cfg(test)]

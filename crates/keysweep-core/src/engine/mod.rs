@@ -109,17 +109,18 @@ impl Engine {
     /// Every secret in `data`, sorted by position, after all offline checks and with nested or
     /// duplicate matches of different rules reduced to the most specific one.
     pub fn find(&self, data: &[u8]) -> Vec<Match> {
-        let mut windows = self.windows(data);
-        windows.extend(self.unanchored.iter().map(|&ri| (ri, 0, data.len())));
-        if windows.is_empty() {
-            return Vec::new();
-        }
         let mut found: Vec<Match> = Vec::new();
-        for (ri, start, end) in windows {
+        let mut search = |ri: usize, start: usize, end: usize| {
             let rule = &self.rules[ri];
             let hay = &data[start..end];
             let group = rule.regex.secret_group();
-            for caps in rule.regex.get().captures_iter(hay) {
+            let re = rule.regex.get();
+            // Most windows hold no match: asking that first skips the capture machinery, which
+            // costs more per call than the search on a window of a few hundred bytes.
+            if !re.is_match(hay) {
+                return;
+            }
+            for caps in re.captures_iter(hay) {
                 let Some(m) = caps.get(group) else {
                     continue;
                 };
@@ -131,6 +132,13 @@ impl Engine {
                     found.push(hit);
                 }
             }
+        };
+        // Each window is searched as soon as it is final: nothing is stored per window, so text
+        // dense with keywords costs time in proportion to its size and memory to its matches.
+        self.each_window(data, &mut search);
+        // Rules without a keyword (a token's own shape is the evidence) see the whole input.
+        for &ri in &self.unanchored {
+            search(ri, 0, data.len());
         }
         reduce_overlaps(&mut found, &self.rules);
         found
@@ -138,46 +146,83 @@ impl Engine {
 
     /// Finds and locates in one go, dropping matches allowed inline with `keysweep:allow`.
     pub fn scan(&self, data: &[u8]) -> Vec<Located> {
-        let found = self.find(data);
-        if found.is_empty() {
-            return Vec::new();
-        }
-        lines::locate(data, found)
+        self.scan_counted(data).0
     }
 
-    /// Merged `(rule, start, end)` windows around keyword hits.
+    /// As [`Engine::scan`], also counting the matches allowed inline.
+    pub fn scan_counted(&self, data: &[u8]) -> (Vec<Located>, u64) {
+        let found = self.find(data);
+        if found.is_empty() {
+            return (Vec::new(), 0);
+        }
+        lines::locate(data, found, &self.rules)
+    }
+
+    /// Merged `(rule, start, end)` windows around keyword hits, in rule order and then by position.
+    #[cfg(test)]
     fn windows(&self, data: &[u8]) -> Vec<(usize, usize, usize)> {
-        let mut raw: Vec<(usize, usize, usize)> = Vec::new();
+        let mut out = Vec::new();
+        self.each_window(data, |ri, s, e| out.push((ri, s, e)));
+        out.sort_unstable();
+        out
+    }
+
+    /// Calls `f` with each `(rule, start, end)` window around keyword hits, once it is final.
+    ///
+    /// Windows are merged as the hits stream in: each rule keeps one open window, which a hit either
+    /// extends or closes (and a new one opens). A closed window grows to token edges (so no regex
+    /// sees a token cut in half) and waits one step in case the next window of its rule overlaps it
+    /// after growing; then it is handed to `f`. Memory is two windows per rule, whatever the number
+    /// of hits: text dense with keywords (10 MB of `xoxo…`) is millions of hits.
+    fn each_window(&self, data: &[u8], mut f: impl FnMut(usize, usize, usize)) {
+        let n = self.rules.len();
+        let mut open: Vec<Option<(usize, usize)>> = vec![None; n];
+        let mut done: Vec<Option<(usize, usize)>> = vec![None; n];
+        let mut edges = Edges::new(data);
+        let mut close = |ri: usize, (s, e): (usize, usize), done: &mut [Option<(usize, usize)>]| {
+            let (s, e) = (edges.back(s), edges.forward(e));
+            match &mut done[ri] {
+                Some((ds, de)) if s <= *de => {
+                    *ds = (*ds).min(s);
+                    *de = (*de).max(e);
+                }
+                slot => {
+                    if let Some((ds, de)) = slot.replace((s, e)) {
+                        f(ri, ds, de);
+                    }
+                }
+            }
+        };
         for hit in self.prefilter.find_overlapping_iter(data) {
             for &ri in &self.pattern_rules[hit.pattern().as_usize()] {
                 let rule = &self.rules[ri];
                 let start = hit.start().saturating_sub(rule.lookbehind);
                 let end = (hit.end() + rule.window).min(data.len());
-                raw.push((ri, start, end));
+                match &mut open[ri] {
+                    // Hits come in order of their end; a longer keyword may start a little
+                    // earlier than a shorter one before it.
+                    Some((s, e)) if start <= *e => {
+                        *s = (*s).min(start);
+                        *e = (*e).max(end);
+                    }
+                    slot => {
+                        if let Some(w) = slot.replace((start, end)) {
+                            close(ri, w, &mut done);
+                        }
+                    }
+                }
             }
         }
-        if raw.is_empty() {
-            return raw;
-        }
-        raw.sort_unstable();
-        let mut merged: Vec<(usize, usize, usize)> = Vec::with_capacity(raw.len());
-        for (ri, s, e) in raw {
-            match merged.last_mut() {
-                Some((mr, _, me)) if *mr == ri && s <= *me => *me = (*me).max(e),
-                _ => merged.push((ri, s, e)),
+        for (ri, w) in open.iter().enumerate() {
+            if let Some(w) = w {
+                close(ri, *w, &mut done);
             }
         }
-        // Growing the edges can make neighbours overlap; merge once more so that no two windows of a
-        // rule share bytes and no match is found twice.
-        let mut out: Vec<(usize, usize, usize)> = Vec::with_capacity(merged.len());
-        for (ri, s, e) in merged {
-            let (s, e) = (extend_back(data, s), extend_forward(data, e));
-            match out.last_mut() {
-                Some((mr, _, me)) if *mr == ri && s <= *me => *me = (*me).max(e),
-                _ => out.push((ri, s, e)),
+        for (ri, w) in done.iter().enumerate() {
+            if let Some((s, e)) = w {
+                f(ri, *s, *e);
             }
         }
-        out
     }
 
     fn confirm(&self, ri: usize, data: &[u8], s: usize, e: usize, whole: &[u8]) -> Option<Match> {
@@ -251,6 +296,106 @@ impl Engine {
 
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/' | b'+' | b'=')
+}
+
+/// Finds window edges: byte by byte for the first windows of a buffer, through a bitmap of token
+/// bytes once there are many (each edge may walk up to 4 KiB of a long token run).
+struct Edges<'a> {
+    data: &'a [u8],
+    calls: usize,
+    map: Option<TokenMap>,
+}
+
+impl<'a> Edges<'a> {
+    fn new(data: &'a [u8]) -> Edges<'a> {
+        Edges {
+            data,
+            calls: 0,
+            map: None,
+        }
+    }
+
+    fn map(&mut self) -> Option<&TokenMap> {
+        self.calls += 1;
+        if self.map.is_none() && self.calls > 128 {
+            self.map = Some(TokenMap::new(self.data));
+        }
+        self.map.as_ref()
+    }
+
+    fn back(&mut self, i: usize) -> usize {
+        let data = self.data;
+        match self.map() {
+            Some(m) => m.extend_back(i),
+            None => extend_back(data, i),
+        }
+    }
+
+    fn forward(&mut self, i: usize) -> usize {
+        let data = self.data;
+        match self.map() {
+            Some(m) => m.extend_forward(i),
+            None => extend_forward(data, i),
+        }
+    }
+}
+
+/// Which bytes of a buffer are token bytes, one bit each.
+struct TokenMap {
+    bits: Vec<u64>,
+    len: usize,
+}
+
+impl TokenMap {
+    fn new(data: &[u8]) -> TokenMap {
+        let mut bits = vec![0u64; data.len().div_ceil(64)];
+        for (w, chunk) in bits.iter_mut().zip(data.chunks(64)) {
+            for (i, &b) in chunk.iter().enumerate() {
+                *w |= u64::from(is_token_byte(b)) << i;
+            }
+        }
+        TokenMap {
+            bits,
+            len: data.len(),
+        }
+    }
+
+    /// As [`extend_forward`]: the first non-token byte at or after `i`, at most 4 KiB on.
+    fn extend_forward(&self, i: usize) -> usize {
+        let ceil = (i + MAX_EDGE_EXTENSION).min(self.len);
+        let mut pos = i;
+        while pos < ceil {
+            // Non-token bits of this word at or after `pos`.
+            let gaps = !self.bits[pos / 64] >> (pos % 64);
+            if gaps != 0 {
+                return (pos + gaps.trailing_zeros() as usize).min(ceil);
+            }
+            pos = (pos / 64 + 1) * 64;
+        }
+        ceil
+    }
+
+    /// As [`extend_back`]: just after the last non-token byte before `i`, at most 4 KiB back.
+    fn extend_back(&self, i: usize) -> usize {
+        let floor = i.saturating_sub(MAX_EDGE_EXTENSION);
+        let mut pos = i; // bytes before `pos` are examined
+        while pos > floor {
+            let w = (pos - 1) / 64;
+            let upto = pos - w * 64; // bits [0, upto) of word w lie before `pos`
+            let mask = if upto == 64 {
+                u64::MAX
+            } else {
+                (1u64 << upto) - 1
+            };
+            let gaps = !self.bits[w] & mask;
+            if gaps != 0 {
+                let last = w * 64 + 63 - gaps.leading_zeros() as usize;
+                return (last + 1).max(floor);
+            }
+            pos = w * 64;
+        }
+        floor
+    }
 }
 
 fn extend_back(data: &[u8], mut i: usize) -> usize {
@@ -535,6 +680,147 @@ window = 16
             .map(|m| e.rules()[m.rule].id.clone())
             .collect();
         assert_eq!(ids, vec!["aws-secret-access-key".to_string()]);
+    }
+
+    /// The windows as they were computed before streaming: every hit stored, sorted, merged.
+    fn windows_reference(e: &Engine, data: &[u8]) -> Vec<(usize, usize, usize)> {
+        let mut raw: Vec<(usize, usize, usize)> = Vec::new();
+        for hit in e.prefilter.find_overlapping_iter(data) {
+            for &ri in &e.pattern_rules[hit.pattern().as_usize()] {
+                let rule = &e.rules[ri];
+                let start = hit.start().saturating_sub(rule.lookbehind);
+                let end = (hit.end() + rule.window).min(data.len());
+                raw.push((ri, start, end));
+            }
+        }
+        raw.sort_unstable();
+        let mut merged: Vec<(usize, usize, usize)> = Vec::new();
+        for (ri, s, e) in raw {
+            match merged.last_mut() {
+                Some((mr, _, me)) if *mr == ri && s <= *me => *me = (*me).max(e),
+                _ => merged.push((ri, s, e)),
+            }
+        }
+        let mut out: Vec<(usize, usize, usize)> = Vec::new();
+        for (ri, s, e) in merged {
+            let (s, e) = (extend_back(data, s), extend_forward(data, e));
+            match out.last_mut() {
+                Some((mr, _, me)) if *mr == ri && s <= *me => *me = (*me).max(e),
+                _ => out.push((ri, s, e)),
+            }
+        }
+        out
+    }
+
+    /// What `find` returned before windows were streamed.
+    fn find_reference(e: &Engine, data: &[u8]) -> Vec<Match> {
+        let mut found = Vec::new();
+        for (ri, start, end) in windows_reference(e, data) {
+            let rule = &e.rules[ri];
+            for caps in rule.regex.get().captures_iter(&data[start..end]) {
+                let Some(m) = caps.get(rule.regex.secret_group()) else {
+                    continue;
+                };
+                let whole = caps
+                    .get(0)
+                    .map_or(m.range(), |w| start + w.start()..start + w.end());
+                if let Some(hit) =
+                    e.confirm(ri, data, start + m.start(), start + m.end(), &data[whole])
+                {
+                    found.push(hit);
+                }
+            }
+        }
+        reduce_overlaps(&mut found, &e.rules);
+        found
+    }
+
+    /// Rules whose keywords are prefixes and suffixes of one another, with lookbehinds that make
+    /// hits arrive out of start order.
+    const NESTED: &str = r#"
+provider = "t"
+[[rule]]
+id = "short"
+description = "d"
+regex = '''\b(ab_[a-z0-9]{12})\b'''
+keywords = ["ab_", "b_"]
+window = 20
+lookbehind = 3
+[[rule]]
+id = "long"
+description = "d"
+regex = '''\b(zzab_[a-z0-9]{12})\b'''
+keywords = ["zzab_", "zab"]
+window = 5
+lookbehind = 40
+[[rule]]
+id = "wide"
+description = "d"
+regex = '''key=([a-z0-9]{16})'''
+keywords = ["key"]
+window = 30
+"#;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        #[test]
+        fn streamed_windows_give_the_same_windows_and_matches(
+            pieces in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just("ab_".to_string()),
+                    proptest::strategy::Just("zzab_".to_string()),
+                    proptest::strategy::Just("key=".to_string()),
+                    proptest::strategy::Just(" ".to_string()),
+                    proptest::strategy::Just("\n".to_string()),
+                    "[a-z0-9_]{1,16}",
+                ],
+                0..120,
+            ),
+            seed in 0u64..1_000_000,
+        ) {
+            let e = engine(NESTED);
+            let mut text = pieces.concat();
+            // A planted token of each rule somewhere, so matches are compared too.
+            let at = (seed as usize) % (text.len() + 1);
+            let body = noise(b"abcdefghijklmnopqrstuvwxyz0123456789", 12, seed);
+            let key = noise(b"abcdefghijklmnopqrstuvwxyz0123456789", 16, seed + 1);
+            text.insert_str(at, &format!(" zzab_{body} ab_{body} key={key} "));
+            let data = text.as_bytes();
+            proptest::prop_assert_eq!(e.windows(data), windows_reference(&e, data));
+            let found = e.find(data);
+            proptest::prop_assert!(!found.is_empty());
+            proptest::prop_assert_eq!(found, find_reference(&e, data));
+        }
+    }
+
+    #[test]
+    fn the_token_bitmap_finds_the_same_edges() {
+        let data = noise(b"ab-_ .\n=/+xyz019", 3000, 5);
+        let data = data.as_bytes();
+        let map = TokenMap::new(data);
+        for i in 0..=data.len() {
+            assert_eq!(
+                map.extend_forward(i),
+                extend_forward(data, i),
+                "forward from {i}"
+            );
+            assert_eq!(map.extend_back(i), extend_back(data, i), "back from {i}");
+        }
+        let run = vec![b'a'; 10_000];
+        let map = TokenMap::new(&run);
+        for i in [0, 1, 63, 64, 65, 5000, 9999, 10_000] {
+            assert_eq!(map.extend_forward(i), extend_forward(&run, i));
+            assert_eq!(map.extend_back(i), extend_back(&run, i));
+        }
+    }
+
+    #[test]
+    fn dense_keywords_make_one_window_per_rule() {
+        let e = engine(NESTED);
+        let data = "ab_zzab_key=".repeat(100_000);
+        let w = e.windows(data.as_bytes());
+        assert_eq!(w.len(), 3, "{:?}", &w[..w.len().min(5)]);
+        assert_eq!(w, windows_reference(&e, data.as_bytes()));
     }
 
     #[test]

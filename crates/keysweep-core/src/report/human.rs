@@ -54,7 +54,7 @@ impl Printer for Human<'_> {
         let mut line = format!(
             "{}  {} {}  {}",
             self.paint(BOLD, &location),
-            self.paint(sev, &f.rule_id),
+            self.paint(sev, &escape(&f.rule_id)),
             self.paint(DIM, &format!("({})", f.severity)),
             escape(&f.shown_secret(self.show))
         );
@@ -72,7 +72,8 @@ impl Printer for Human<'_> {
                 self.paint(style, &format!("[{}]", v.status.as_str()))
             ));
         }
-        let mut detail = vec![f.description.clone()];
+        // A custom rule's description comes from a config, which may come with the repository.
+        let mut detail = vec![escape(&f.description).into_owned()];
         let mut confidence = format!("confidence {}", f.confidence);
         if let Some(r) = &f.confidence_reason {
             confidence.push_str(&format!(": {}", escape(r)));

@@ -36,12 +36,28 @@ pub struct Summary {
     pub skipped_binary: u64,
     pub skipped_large: u64,
     pub skipped_allowlisted: u64,
+    /// Entries ignore files kept out of the walk (an ignored directory counts once).
+    #[serde(default)]
+    pub skipped_ignored: u64,
+    /// Symlinks not followed, FIFOs, sockets and devices met while walking.
+    #[serde(default)]
+    pub skipped_special: u64,
+    /// Findings allowed by an inline `keysweep:allow`.
+    #[serde(default)]
+    pub allowed_inline: u64,
     /// Findings suppressed by a baseline or `.keysweepignore`.
     #[serde(default)]
     pub suppressed: u64,
     /// Entries that could not be read; the scan went on without them.
     pub errors: u64,
     pub partial: bool,
+    /// With verification: secrets with no clear answer from their provider, counted by reason
+    /// (`connection failed`, `timed out`, `ran out of time ...`, not checked).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub unverified: std::collections::BTreeMap<String, u64>,
+    /// What could not be read (files, blobs, refs, commits), by name; at most the first 50.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_read: Vec<String>,
     pub duration_ms: u64,
 }
 

@@ -89,7 +89,9 @@ pub fn write_private(path: &Path, data: &[u8]) -> Result<(), String> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     // tempfile creates with O_EXCL and mode 0600.
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
+    // Without tempfile's own wording, which names the temporary file.
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(dir).map_err(|e| err(io::Error::from(e.kind())))?;
     tmp.write_all(data)
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(err)?;

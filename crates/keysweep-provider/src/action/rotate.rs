@@ -652,10 +652,12 @@ impl Run<'_> {
             .summary
             .clone()
             .unwrap_or_else(|| format!("the new {} secret", r.provider));
+        // The summary quotes the provider's answer (a team id): escaped for the terminal.
         let _ = writeln!(
             self.out,
-            "rotated: {what}; delivered to {}",
-            sink.describe()
+            "rotated: {}; delivered to {}",
+            keysweep_core::text::escape(&what),
+            keysweep_core::text::escape(&sink.describe())
         );
         Ok(())
     }

@@ -114,7 +114,11 @@ pub fn write_recovery(dir: &Path, tag: &str, payload: &Value) -> Result<PathBuf,
         .prefix(&format!("{tag}-{stamp}-"))
         .suffix(".json")
         .tempfile_in(dir)
-        .map_err(|e| format!("cannot create a recovery file in {}: {e}", dir.display()))?;
+        .map_err(|e| {
+            // tempfile's message names the file it tried; the directory is what the user knows.
+            let kind = std::io::Error::from(e.kind());
+            format!("cannot create a recovery file in {}: {kind}", dir.display())
+        })?;
     file.write_all(&text)
         .and_then(|()| file.as_file().sync_all())
         .map_err(|e| format!("cannot write {}: {e}", file.path().display()))?;
@@ -122,14 +126,38 @@ pub fn write_recovery(dir: &Path, tag: &str, payload: &Value) -> Result<PathBuf,
     Ok(path)
 }
 
-/// Whether a recovery file could be written in `dir` now: checked before anything is minted.
+/// Whether a recovery file could be written in `dir` now, safely: checked before anything is
+/// minted. The directory must be a real directory (not a link), owned by whoever runs keysweep and
+/// writable by nobody else: a `recovery/` planted beside a journal in a shared directory would hand
+/// the new secret to its owner.
 pub fn check_recovery_dir(dir: &Path) -> Result<(), String> {
     files::create_private_dir(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::symlink_metadata(dir)
+            .map_err(|e| format!("cannot check {}: {e}", dir.display()))?;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if !m.file_type().is_dir() || m.uid() != me || m.mode() & 0o022 != 0 {
+            return Err(format!(
+                "recovery files cannot be written safely in {}: it must be a directory owned by \
+                 you and writable by nobody else; nothing was minted",
+                dir.display()
+            ));
+        }
+    }
     tempfile::Builder::new()
         .prefix(".keysweep-check-")
         .tempfile_in(dir)
         .map(drop)
-        .map_err(|e| format!("recovery files cannot be written in {}: {e}", dir.display()))
+        .map_err(|e| {
+            let kind = std::io::Error::from(e.kind());
+            format!(
+                "recovery files cannot be written in {}: {kind}",
+                dir.display()
+            )
+        })
 }
 
 /// A recovery file in `dir` written with `tag`, if one is left.

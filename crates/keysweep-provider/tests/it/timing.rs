@@ -166,7 +166,7 @@ fn the_run_budget_stops_later_calls_at_once() {
         (v.status, v.detail.as_deref()),
         (
             Status::Unknown,
-            Some("ran out of time (--verify-timeout budget)")
+            Some("ran out of time (--verify-timeout or --verify-budget)")
         )
     );
     assert_eq!(fake.requests().len(), 1);

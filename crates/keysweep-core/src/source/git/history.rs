@@ -14,15 +14,16 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use git2::{ObjectType, Oid, Repository, Sort};
 use globset::GlobSet;
 use rayon::prelude::*;
 
-use crate::engine::is_binary;
+use super::odb::{self, Guard};
 use crate::error::{Error, Result};
 use crate::finding::{CommitInfo, Finding};
-use crate::source::{Consumer, Origin};
+use crate::source::{Consumer, Origin, Text, text};
 use crate::stats::{Diagnostics, Stats};
 
 /// Which part of the history to scan.
@@ -32,7 +33,8 @@ pub struct HistoryOptions {
     pub branches: Vec<String>,
     /// Only blobs introduced after this commit.
     pub since: Option<String>,
-    /// Only blobs introduced by the commits in `A..B`.
+    /// Only blobs introduced by the commits in `A..B`; an all-zero `A` (a push that creates a
+    /// branch) means every commit reachable from `B`.
     pub range: Option<String>,
     pub max_file_size: u64,
 }
@@ -56,6 +58,7 @@ struct BlobSite {
 
 /// The commit walk's state: the new blobs found so far, and what has been seen.
 struct Walk<'a> {
+    guard: &'a Guard,
     path_allow: &'a GlobSet,
     stats: &'a Stats,
     diag: &'a dyn Diagnostics,
@@ -75,6 +78,7 @@ struct Walk<'a> {
 /// [`History::blobs`] and, for the blobs that matched, attributed by [`History::attribute`].
 pub struct History {
     repo: Repository,
+    guard: Arc<Guard>,
     git_dir: PathBuf,
     commits: Vec<Oid>,
     blobs: Vec<BlobSite>,
@@ -96,16 +100,17 @@ impl History {
         // reported.
         git2::opts::enable_caching(false);
         git2::opts::strict_hash_verification(false);
-        let repo = super::open(at)?;
+        let (repo, guard) = odb::open(at)?;
         if repo.is_shallow() {
             diag.warn(
                 "warning: this is a shallow clone: history before its cut-off is not scanned \
                  (fetch with `git fetch --unshallow` for a complete audit)",
             );
         }
-        let (commits, blobs) = walk(&repo, opts, path_allow, stats, diag)?;
+        let (commits, blobs) = walk(&repo, &guard, opts, path_allow, stats, diag)?;
         Ok(History {
             git_dir: repo.path().to_path_buf(),
+            guard: Arc::new(guard),
             repo,
             commits,
             blobs,
@@ -127,6 +132,7 @@ impl History {
     ) {
         scan_blobs(
             &self.git_dir,
+            &self.guard,
             &self.blobs,
             max_file_size,
             stats,
@@ -152,20 +158,6 @@ impl History {
     }
 }
 
-/// The working tree is scanned from the directory given, so reports show the same paths as history
-/// (relative to the repository's top) when the repository itself was named.
-pub fn worktree_root(given: &Path, workdir: &Path) -> PathBuf {
-    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    if same(given, workdir) {
-        given.to_path_buf()
-    } else {
-        workdir.to_path_buf()
-    }
-}
-
 /// A working-tree finding that history already reports (same rule, path and secret) is the same
 /// leak: it is kept once, with its history attribution. The rest are uncommitted secrets.
 pub fn merge_worktree(history: &mut Vec<Finding>, worktree: Vec<Finding>) {
@@ -181,6 +173,7 @@ pub fn merge_worktree(history: &mut Vec<Finding>, worktree: Vec<Finding>) {
 /// exclude. Returns the commits in walk order and the blobs they introduce, in order of appearance.
 fn walk(
     repo: &Repository,
+    guard: &Guard,
     args: &HistoryOptions,
     path_allow: &GlobSet,
     stats: &Stats,
@@ -202,18 +195,28 @@ fn walk(
         revwalk
             .push(resolve_commit(repo, to)?)
             .map_err(|e| git("cannot walk history", e))?;
-        revwalk
-            .hide(resolve_commit(repo, from)?)
-            .map_err(|e| git("cannot walk history", e))?;
+        // A push that creates a branch reports its old value as forty zeros: no lower bound.
+        if !(from.len() >= 40 && from.bytes().all(|b| b == b'0')) {
+            revwalk
+                .hide(resolve_commit(repo, from)?)
+                .map_err(|e| git("cannot walk history", e))?;
+        }
     } else {
-        for tip in tips(repo, &args.branches)? {
-            let commit = repo
-                .find_object(tip.target, None)
-                .and_then(|o| o.peel(ObjectType::Commit));
-            match commit {
-                Ok(c) => revwalk
-                    .push(c.id())
-                    .map_err(|e| git("cannot walk history", e))?,
+        for tip in tips(repo, &args.branches, stats, diag)? {
+            let object = match repo.find_object(tip.target, None) {
+                Ok(o) => o,
+                Err(e) => {
+                    let why = guard.damage(tip.target).unwrap_or(e.message()).to_string();
+                    stats.unread(diag, &format!("ref {} ({})", tip.name, tip.target), &why);
+                    continue;
+                }
+            };
+            match object.peel(ObjectType::Commit) {
+                Ok(c) => {
+                    if let Err(e) = revwalk.push(c.id()) {
+                        stats.unread(diag, &format!("ref {}", tip.name), e.message());
+                    }
+                }
                 Err(_) => other_tips.push(tip),
             }
         }
@@ -227,14 +230,12 @@ fn walk(
     for oid in revwalk {
         match oid {
             Ok(oid) => commits.push(oid),
-            Err(e) => {
-                Stats::add(&stats.errors, 1);
-                diag.warn(&format!("cannot walk history: {}", e.message()));
-            }
+            Err(e) => stats.unread(diag, "a commit's parents (history walk)", e.message()),
         }
     }
 
     let mut w = Walk {
+        guard,
         path_allow,
         stats,
         diag,
@@ -249,12 +250,21 @@ fn walk(
         // What the excluded parents already held is not introduced by the selected commits.
         let selected: HashSet<Oid> = commits.iter().copied().collect();
         for &oid in &commits {
-            let Ok(commit) = repo.find_commit(oid) else {
-                continue;
+            let commit = match repo.find_commit(oid) {
+                Ok(c) => c,
+                Err(e) => {
+                    w.unread(&format!("commit {oid}"), oid, &e);
+                    continue;
+                }
             };
             for parent in commit.parent_ids().filter(|p| !selected.contains(p)) {
-                if let Ok(tree) = repo.find_commit(parent).and_then(|c| c.tree()) {
-                    w.tree(repo, &tree, &mut Vec::new(), None);
+                match repo.find_commit(parent).and_then(|c| c.tree()) {
+                    Ok(tree) => {
+                        w.tree(repo, &tree, &mut Vec::new(), None);
+                    }
+                    // Not knowing what the parent held makes everything look new: over-reporting,
+                    // but the scan must still say it could not read it.
+                    Err(e) => w.unread(&format!("commit {parent}"), parent, &e),
                 }
             }
         }
@@ -266,10 +276,7 @@ fn walk(
             Ok(tree) => {
                 w.tree(repo, &tree, &mut Vec::new(), Some(i as u32));
             }
-            Err(e) => {
-                Stats::add(&stats.errors, 1);
-                diag.warn(&format!("cannot read commit {oid}: {}", e.message()));
-            }
+            Err(e) => w.unread(&format!("commit {oid}"), oid, &e),
         }
         if i % 64 == 0 {
             diag.status(&format!("walking history: {} commits", i + 1));
@@ -293,14 +300,25 @@ struct Tip {
 
 /// Every ref and a detached HEAD, or the refs named by `--branch` (short names such as `main`,
 /// `origin/main`, `v1.0`, full names, or commit ids).
-fn tips(repo: &Repository, branches: &[String]) -> Result<Vec<Tip>> {
+fn tips(
+    repo: &Repository,
+    branches: &[String],
+    stats: &Stats,
+    diag: &dyn Diagnostics,
+) -> Result<Vec<Tip>> {
     let mut out = Vec::new();
     if branches.is_empty() {
         let refs = repo
             .references()
             .map_err(|e| Error::git("cannot list refs", &e))?;
         for r in refs {
-            let r = r.map_err(|e| Error::git("cannot read a ref", &e))?;
+            let r = match r {
+                Ok(r) => r,
+                Err(e) => {
+                    stats.unread(diag, "a ref", e.message());
+                    continue;
+                }
+            };
             // Symbolic refs (`refs/remotes/origin/HEAD`) lead to a ref listed anyway.
             if let Some(target) = r.target() {
                 out.push(Tip {
@@ -345,6 +363,12 @@ fn resolve_commit(repo: &Repository, spec: &str) -> Result<Oid> {
 }
 
 impl Walk<'_> {
+    /// Counts and names an object the walk could not read, saying so plainly when it is damaged.
+    fn unread(&self, what: &str, oid: Oid, e: &git2::Error) {
+        let why = self.guard.damage(oid).unwrap_or(e.message());
+        self.stats.unread(self.diag, what, why);
+    }
+
     /// Records the blobs under `tree` not seen before. Returns false when something under it was
     /// skipped for its path, so the tree cannot be marked seen independently of where it sits.
     fn tree(
@@ -393,12 +417,7 @@ impl Walk<'_> {
         let sub = match repo.find_tree(oid) {
             Ok(t) => t,
             Err(e) => {
-                Stats::add(&self.stats.errors, 1);
-                self.diag.warn(&format!(
-                    "cannot read tree {oid} at {}: {}",
-                    here(path),
-                    e.message()
-                ));
+                self.unread(&format!("tree {oid} at {}", here(path)), oid, &e);
                 self.seen_trees.insert(oid);
                 return true;
             }
@@ -436,8 +455,12 @@ impl Walk<'_> {
     /// A ref naming a tree or a blob directly (git.git has both): its blobs are scanned, attributed
     /// to the ref since no commit holds them.
     fn non_commit_tip(&mut self, repo: &Repository, tip: &Tip) {
-        let Ok(obj) = repo.find_object(tip.target, None) else {
-            return;
+        let obj = match repo.find_object(tip.target, None) {
+            Ok(o) => o,
+            Err(e) => {
+                self.unread(&format!("ref {}", tip.name), tip.target, &e);
+                return;
+            }
         };
         let mut path = tip.name.clone().into_bytes();
         if let Ok(tree) = obj.peel_to_tree() {
@@ -471,11 +494,18 @@ thread_local! {
     static REPO: RefCell<Option<(PathBuf, Repository)>> = const { RefCell::new(None) };
 }
 
-fn with_repo<T>(git_dir: &Path, f: impl FnOnce(&Repository) -> T) -> Result<T, git2::Error> {
+fn with_repo<T>(
+    git_dir: &Path,
+    guard: &Guard,
+    f: impl FnOnce(&Repository) -> T,
+) -> Result<T, git2::Error> {
     REPO.with(|cell| {
         let mut cell = cell.borrow_mut();
         if cell.as_ref().is_none_or(|(p, _)| p != git_dir) {
-            *cell = Some((git_dir.to_path_buf(), Repository::open_bare(git_dir)?));
+            let repo = Repository::open_bare(git_dir)?;
+            // Packs only: loose blobs are read through the guard, never by libgit2.
+            repo.set_odb(&guard.pack_odb()?)?;
+            *cell = Some((git_dir.to_path_buf(), repo));
         }
         let (_, repo) = cell.as_ref().expect("opened above");
         Ok(f(repo))
@@ -485,6 +515,7 @@ fn with_repo<T>(git_dir: &Path, f: impl FnOnce(&Repository) -> T) -> Result<T, g
 /// Reads the blobs in parallel, grouped by path, and hands each to `consume`.
 fn scan_blobs(
     git_dir: &Path,
+    guard: &Guard,
     blobs: &[BlobSite],
     max_file_size: u64,
     stats: &Stats,
@@ -500,22 +531,16 @@ fn scan_blobs(
                 blob: Some(site.oid),
                 added: None,
             };
-            let result = with_repo(git_dir, |repo| {
-                read_blob(repo, site.oid, max_file_size, stats, |data| {
+            let result = with_repo(git_dir, guard, |repo| {
+                read_blob(repo, guard, site.oid, max_file_size, stats, |data| {
                     consume(&origin, data)
                 })
             });
+            let what = || format!("blob {} ({})", site.oid, site.path);
             match result {
                 Ok(Ok(_)) => diag.tick(stats, "blobs"),
-                Ok(Err(e)) | Err(e) => {
-                    Stats::add(&stats.errors, 1);
-                    diag.warn(&format!(
-                        "cannot read blob {} ({}): {}",
-                        site.oid,
-                        site.path,
-                        e.message()
-                    ));
-                }
+                Ok(Err(why)) => stats.unread(diag, &what(), &why),
+                Err(e) => stats.unread(diag, &what(), e.message()),
             }
         }
     });
@@ -523,28 +548,67 @@ fn scan_blobs(
 
 /// Hands a blob's contents to `use_data`, unless it is over `max` bytes (checked from the object
 /// header, so it is never inflated) or binary; both are counted as skipped, and what is read is
-/// counted as scanned.
+/// counted as scanned. UTF-16 with a BOM is decoded first. A loose blob is read through `guard`,
+/// a packed one by libgit2.
 pub fn read_blob<T>(
     repo: &Repository,
+    guard: &Guard,
     oid: Oid,
     max: u64,
     stats: &Stats,
     use_data: impl FnOnce(&[u8]) -> T,
-) -> Result<Option<T>, git2::Error> {
-    let odb = repo.odb()?;
-    let (size, _) = odb.read_header(oid)?;
-    if size as u64 > max {
-        Stats::add(&stats.skipped_large, 1);
-        return Ok(None);
+) -> Result<Option<T>, String> {
+    if let Some(why) = guard.damage(oid) {
+        return Err(why.to_string());
     }
-    let obj = odb.read(oid)?;
-    if is_binary(obj.data()) {
+    let odb;
+    let owned;
+    let data: &[u8] = match guard.loose_blob_size(oid) {
+        Some(size) => {
+            if size? > max {
+                Stats::add(&stats.skipped_large, 1);
+                return Ok(None);
+            }
+            owned = Loaded::Loose(guard.read_loose_blob(oid).expect("a loose blob")?);
+            owned.data()
+        }
+        None => {
+            odb = repo.odb().map_err(|e| e.message().to_string())?;
+            let (size, _) = odb.read_header(oid).map_err(|e| e.message().to_string())?;
+            if size as u64 > max {
+                Stats::add(&stats.skipped_large, 1);
+                return Ok(None);
+            }
+            owned = Loaded::Packed(odb.read(oid).map_err(|e| e.message().to_string())?);
+            owned.data()
+        }
+    };
+    let t = text(data);
+    let Some(bytes) = t.bytes() else {
         Stats::add(&stats.skipped_binary, 1);
         return Ok(None);
+    };
+    if matches!(t, Text::Decoded(_)) {
+        Stats::add(&stats.transcoded, 1);
     }
     Stats::add(&stats.files, 1);
-    Stats::add(&stats.bytes, obj.data().len() as u64);
-    Ok(Some(use_data(obj.data())))
+    Stats::add(&stats.bytes, data.len() as u64);
+    Ok(Some(use_data(&bytes)))
+}
+
+/// A blob's contents, from wherever they were read.
+enum Loaded<'a> {
+    Loose(Vec<u8>),
+    Packed(git2::OdbObject<'a>),
+}
+
+impl Loaded<'_> {
+    fn data(&self) -> &[u8] {
+        match self {
+            Loaded::Loose(v) => v,
+            Loaded::Packed(o) => o.data(),
+        }
+    }
 }
 
 /// Gives each finding its commit, and keeps one finding per (rule, path, secret): the one from the

@@ -9,6 +9,8 @@ use std::ops::RangeInclusive;
 use std::path::Path;
 
 use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, Oid, Patch, Repository};
+
+use super::odb::{self, Guard};
 use globset::GlobSet;
 
 use crate::error::{Error, Result};
@@ -33,7 +35,7 @@ pub fn staged(
     diag: &dyn Diagnostics,
     consume: &Consumer,
 ) -> Result<()> {
-    let repo = super::open(at)?;
+    let (repo, mut guard) = odb::open_lazy(at)?;
     let Some(workdir) = repo.workdir() else {
         return Err(Error::Usage(format!(
             "--staged: {} is a bare repository (no index)",
@@ -45,7 +47,12 @@ pub fn staged(
     // is; libgit2 is the fallback when git cannot be run.
     let changes = match changes_from_git(workdir) {
         Some(c) => c,
-        None => changes_from_index(&repo)?,
+        None => {
+            guard
+                .admit_loose(&repo)
+                .map_err(|e| Error::git("cannot read the object database", &e))?;
+            changes_from_index(&repo)?
+        }
     };
     let mut opts = DiffOptions::new();
     // No context: hunks then cover exactly the added and modified lines. Text always, so that a
@@ -58,6 +65,7 @@ pub fn staged(
         }
         let data = match super::history::read_blob(
             &repo,
+            &guard,
             change.new,
             max_file_size,
             stats,
@@ -65,22 +73,22 @@ pub fn staged(
         ) {
             Ok(Some(data)) => data,
             Ok(None) => continue,
-            Err(e) => {
-                Stats::add(&stats.errors, 1);
-                diag.warn(&format!(
-                    "cannot read staged {}: {}",
-                    change.path,
-                    e.message()
-                ));
+            Err(why) => {
+                stats.unread(diag, &format!("staged {}", change.path), &why);
                 continue;
             }
         };
         let added = match change.old {
             None => None,
-            Some(old) => Some(
-                added_lines(&repo, old, &data, &mut opts)
-                    .map_err(|e| Error::git(format!("cannot diff staged {}", change.path), &e))?,
-            ),
+            Some(old) => match added_lines(&repo, &guard, old, &data, max_file_size, &mut opts) {
+                Ok(ranges) => ranges,
+                Err(why) => {
+                    // Without the old version every line counts as added: over-reporting, never
+                    // missing, and the scan says it could not read it.
+                    stats.unread(diag, &format!("{} as of HEAD", change.path), &why);
+                    None
+                }
+            },
         };
         let origin = Origin {
             path: change.path,
@@ -95,10 +103,7 @@ pub fn staged(
 /// The staged changes as `git diff --cached --raw` lists them (renames and copies found), or `None`
 /// when git is not there or fails, so the caller can fall back to libgit2.
 fn changes_from_git(workdir: &Path) -> Option<Vec<Change>> {
-    let out = std::process::Command::new("git")
-        .current_dir(workdir)
-        // Never take an index lock or refresh the index: a hook must not change the repository.
-        .env("GIT_OPTIONAL_LOCKS", "0")
+    let out = super::command(workdir)
         .args([
             "diff",
             "--cached",
@@ -112,11 +117,15 @@ fn changes_from_git(workdir: &Path) -> Option<Vec<Change>> {
             "--find-copies",
             "--diff-filter=ACMRT",
         ])
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
         .output()
         .ok()?;
-    if !out.status.success() {
+    // git reads past damage it can survive (an unreadable HEAD makes everything look added) and
+    // says so only on stderr: an error there sends the scan to libgit2, which reports it.
+    let complained = out
+        .stderr
+        .split(|&b| b == b'\n')
+        .any(|l| l.starts_with(b"error:") || l.starts_with(b"fatal:"));
+    if !out.status.success() || complained {
         return None;
     }
     parse_raw(&out.stdout)
@@ -214,26 +223,35 @@ fn index_tree<'r>(repo: &'r Repository, index: &mut git2::Index) -> Option<git2:
     repo.find_tree(oid).ok()
 }
 
-/// The line ranges of `new` that the change from the blob `old` adds or modifies. Diffed as plain
-/// buffers: a blob diff in libgit2 looks up diff drivers in `.gitattributes`, which loads the whole
-/// index (most of the run time in a large repository), and `force_text` makes drivers moot anyway.
+/// The line ranges of `new` that the change from the blob `old` adds or modifies (`None`: all of
+/// them, when the old version is binary or too large to diff). Diffed as plain buffers, both sides
+/// decoded as they are scanned: a blob diff in libgit2 looks up diff drivers in `.gitattributes`,
+/// which loads the whole index (most of the run time in a large repository), and `force_text`
+/// makes drivers moot anyway.
 fn added_lines(
     repo: &Repository,
+    guard: &Guard,
     old: Oid,
     new: &[u8],
+    max: u64,
     opts: &mut DiffOptions,
-) -> Result<Vec<RangeInclusive<usize>>, git2::Error> {
-    let old = repo.find_blob(old)?;
-    let patch = Patch::from_buffers(old.content(), None, new, None, Some(opts))?;
+) -> Result<Option<Vec<RangeInclusive<usize>>>, String> {
+    let ignored = Stats::default();
+    let Some(old) = super::history::read_blob(repo, guard, old, max, &ignored, <[u8]>::to_vec)?
+    else {
+        return Ok(None);
+    };
+    let git = |e: git2::Error| e.message().to_string();
+    let patch = Patch::from_buffers(&old, None, new, None, Some(opts)).map_err(git)?;
     let mut ranges = Vec::with_capacity(patch.num_hunks());
     for h in 0..patch.num_hunks() {
-        let (hunk, _) = patch.hunk(h)?;
+        let (hunk, _) = patch.hunk(h).map_err(git)?;
         let (start, n) = (hunk.new_start() as usize, hunk.new_lines() as usize);
         if n > 0 {
             ranges.push(start..=start + n - 1);
         }
     }
-    Ok(ranges)
+    Ok(Some(ranges))
 }
 
 #[cfg(test)]
