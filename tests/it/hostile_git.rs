@@ -316,6 +316,42 @@ fn a_push_that_creates_a_branch_scans_the_branch() {
 }
 
 #[test]
+fn a_range_base_the_clone_does_not_have_scans_the_whole_branch_and_says_so() {
+    let mut r = Repo::new();
+    r.write("old.env", format!("T={}\n", slack_token()));
+    let first = r.commit("old secret");
+    r.write("new.env", format!("T={}\n", slack_token()));
+    let c = r.commit("new secret");
+    // After a force push, `before` names a commit that exists nowhere in this clone.
+    let gone = "f".repeat(40);
+    let (code, rep, err) = keysweep_json(
+        &r.dir,
+        &[
+            "scan",
+            "--history",
+            "--range",
+            &format!("{gone}..HEAD"),
+            ".",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not in this repository"), "{err}");
+    assert_eq!(
+        sites(&rep),
+        vec![
+            ("new.env".to_string(), Some(c), 1),
+            ("old.env".to_string(), Some(first), 1)
+        ]
+    );
+    // A base that is not a commit id at all is still a mistake.
+    let (code, _, err) = keysweep_json(
+        &r.dir,
+        &["scan", "--history", "--range", "nosuch..HEAD", "."],
+    );
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
 fn git_scans_from_a_subdirectory_use_the_repository_config() {
     let mut r = Repo::new();
     r.write("keysweep.toml", "[allowlist]\npaths = [\"fixtures/**\"]\n");

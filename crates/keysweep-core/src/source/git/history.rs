@@ -195,11 +195,21 @@ fn walk(
         revwalk
             .push(resolve_commit(repo, to)?)
             .map_err(|e| git("cannot walk history", e))?;
-        // A push that creates a branch reports its old value as forty zeros: no lower bound.
-        if !(from.len() >= 40 && from.bytes().all(|b| b == b'0')) {
-            revwalk
-                .hide(resolve_commit(repo, from)?)
-                .map_err(|e| git("cannot walk history", e))?;
+        // A push that creates a branch reports its old value as forty zeros: no lower bound. A
+        // full commit id the clone does not have (a force push, a shallow clone) cannot bound the
+        // range either: the whole history of B is scanned, which scans more, never less.
+        let zero = from.len() >= 40 && from.bytes().all(|b| b == b'0');
+        let full_id = from.len() == 40 && from.bytes().all(|b| b.is_ascii_hexdigit());
+        match resolve_commit(repo, from) {
+            _ if zero => {}
+            Ok(base) => revwalk
+                .hide(base)
+                .map_err(|e| git("cannot walk history", e))?,
+            Err(_) if full_id => diag.warn(&format!(
+                "warning: --range base {from} is not in this repository (a force push or a \
+                 shallow clone?): scanning the whole history of {to}"
+            )),
+            Err(e) => return Err(e),
         }
     } else {
         for tip in tips(repo, &args.branches, stats, diag)? {
