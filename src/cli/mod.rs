@@ -127,6 +127,8 @@ pub struct ScanArgs {
     #[arg(long, value_enum, value_name = "LEVEL", default_value_t = ConfidenceArg::Low)]
     pub min_confidence: ConfidenceArg,
     #[command(flatten)]
+    pub policy: PolicyArgs,
+    #[command(flatten)]
     pub verify: VerifyArgs,
     #[command(flatten)]
     pub action: ActionArgs,
@@ -230,6 +232,54 @@ pub struct OutputArgs {
     /// When to colour human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+/// What makes the scan fail (exit 1); added to keysweep.toml's `[policy]`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct PolicyArgs {
+    /// Fail on: `findings` (any), `live`, `live-never-expiring`, `refresh-with-access` (a refresh
+    /// token in the same file as an access token it renews). Repeatable. Without a policy, any
+    /// finding fails.
+    #[arg(long = "fail-on", value_enum, value_name = "GATE")]
+    pub fail_on: Vec<GateArg>,
+    /// Fail on a secret exposed in the history for more than N days (history scans).
+    #[arg(long, value_name = "N")]
+    pub max_exposure_days: Option<u32>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GateArg {
+    Findings,
+    Live,
+    LiveNeverExpiring,
+    RefreshWithAccess,
+}
+
+impl PolicyArgs {
+    /// The policy in force: the config's, with the flags' gates turned on too; any finding fails
+    /// when neither sets a gate.
+    pub fn policy(
+        &self,
+        config: Option<&keysweep_core::policy::Policy>,
+    ) -> keysweep_core::policy::Policy {
+        let mut p = config.cloned().unwrap_or_default();
+        for g in &self.fail_on {
+            match g {
+                GateArg::Findings => p.fail_on_findings = true,
+                GateArg::Live => p.fail_on_live = true,
+                GateArg::LiveNeverExpiring => p.fail_on_live_never_expiring = true,
+                GateArg::RefreshWithAccess => p.fail_on_refresh_with_access = true,
+            }
+        }
+        if self.max_exposure_days.is_some() {
+            p.max_exposure_days = self.max_exposure_days;
+        }
+        if p.is_set() {
+            p
+        } else {
+            keysweep_core::policy::Policy::default_gate()
+        }
+    }
 }
 
 /// Asking providers.

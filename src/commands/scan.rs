@@ -64,6 +64,12 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
     if args.verify.only_live && unknown > 0 {
         summary.partial = true;
     }
+    let policy = args.policy.policy(found.config.policy.as_ref());
+    let failed = keysweep_core::policy::check(&policy, &findings, time::OffsetDateTime::now_utc());
+    if policy != keysweep_core::policy::Policy::default_gate() {
+        say_policy(&failed);
+        summary.policy_failures = failed.clone();
+    }
     write_report(&args.output, &found.roots.report, &findings, &summary)?;
     if !args.output.quiet {
         let unit = if args.git.history { "blobs" } else { "files" };
@@ -74,9 +80,32 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
     }
     Ok(exit_code(
         &summary,
-        !findings.is_empty(),
+        !failed.is_empty(),
         args.input.allow_partial,
     ))
+}
+
+/// Each failed gate, with the secret and why, on stderr.
+fn say_policy(failed: &[keysweep_core::policy::Violation]) {
+    if failed.is_empty() {
+        eprintln!("keysweep: policy: every gate passed");
+        return;
+    }
+    eprintln!(
+        "keysweep: policy: {} gate failure{}:",
+        failed.len(),
+        if failed.len() == 1 { "" } else { "s" }
+    );
+    for v in failed {
+        eprintln!(
+            "keysweep:   {}: {} {} at {}: {}",
+            v.gate,
+            v.rule_id,
+            v.secret,
+            keysweep_core::text::escape(&v.at),
+            keysweep_core::text::escape(&v.reason)
+        );
+    }
 }
 
 /// What `summary.unverified` counts secrets under when no provider can check them.

@@ -68,6 +68,10 @@ writeFileSync(join(repo, "b.env"), `SLACK=${live[1]}\nOLD=${revoked}\n`);
 writeFileSync(join(repo, "<img src=x onerror=alert(1)>.env"), `X=${live[1]}\n`);
 git(["add", "-A"]);
 git(["commit", "-q", "-m", "second", "--no-verify"], "2024-06-05T10:00:00Z");
+// The first token leaves the history's HEAD in September: its timeline bar ends there.
+writeFileSync(join(repo, "a.env"), "SLACK=${SLACK_TOKEN}\n");
+git(["add", "-A"]);
+git(["commit", "-q", "-m", "third", "--no-verify"], "2024-09-05T10:00:00Z");
 
 // The fake Slack Web API: auth.test answers for the live tokens with their owner, revoked otherwise.
 const owners = { [live[0]]: "alice", [live[1]]: "bob" };
@@ -122,7 +126,9 @@ const expected = {
   dead: String(secrets.filter((f) => dead.has(status(f))).length),
   unknown: String(secrets.filter((f) => status(f) !== "live" && !dead.has(status(f))).length),
   "never-expiring": String(secrets.filter((f) => status(f) === "live" && f.verification.never_expires).length),
+  "at-head": String(secrets.filter((f) => f.exposure && f.exposure.at_head).length),
 };
+if (expected["at-head"] !== "2") fail(`unexpected exposure in the JSON: ${JSON.stringify(expected)}`);
 if (expected.live !== "2" || expected.dead !== "1") fail(`unexpected verification in the JSON: ${JSON.stringify(expected)}`);
 
 const browser = await puppeteer.launch({
@@ -162,6 +168,11 @@ try {
     if (text.includes(t.slice(10))) problems.push("most of a planted secret appears in the page");
   }
   if (!text.includes("<img src=x onerror=alert(1)>.env")) problems.push("the hostile file name is not shown as text");
+  // The removed token's row says when it left HEAD, as the JSON does.
+  const removed = secrets.find((f) => f.exposure && !f.exposure.at_head);
+  const leftDay = removed.exposure.removed_date.slice(0, 10);
+  const oldest = await page.$$eval("#oldest tr", (rows) => rows.map((r) => r.innerText));
+  if (!oldest.some((r) => r.includes(leftDay))) problems.push(`the removal date ${leftDay} is not in the oldest-exposures table`);
 
   const owners = await page.$$eval(".owner", (els) => els.length);
   await page.type("#owner-filter", "bob");

@@ -14,6 +14,7 @@ mod hostile_actions;
 mod hostile_cli;
 mod hostile_files;
 mod hostile_git;
+mod hygiene;
 mod provider_fixtures;
 mod provider_huggingface;
 mod provider_matrix;

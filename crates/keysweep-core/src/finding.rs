@@ -177,7 +177,13 @@ impl Finding {
             fingerprint: fingerprint(&rule.id, file, &loc.m.secret, loc.m.pair.as_deref()),
             confidence: loc.m.confidence,
             confidence_reason: loc.m.confidence_reason,
-            details: loc.m.details,
+            details: {
+                let mut d = loc.m.details;
+                if let Some(l) = &rule.lifetime {
+                    d.insert("lifetime".into(), l.clone());
+                }
+                d
+            },
             path_class: path_class::classify(file),
             secret: loc.m.secret,
             pair: loc.m.pair,

@@ -247,6 +247,7 @@ pub fn summary(stats: &Stats, findings: &[Finding], suppressed: u64, started: In
         partial: errors > 0,
         not_read: stats.unread_names(),
         unverified: Default::default(),
+        policy_failures: Vec::new(),
         duration_ms: started.elapsed().as_millis() as u64,
     }
 }

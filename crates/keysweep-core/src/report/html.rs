@@ -108,6 +108,11 @@ fn group(findings: &[Finding]) -> Vec<Row<'_>> {
                 .iter()
                 .filter_map(|f| f.commit.as_ref().and_then(|c| parse_date(&c.date)))
                 .min();
+            let exposure = locations.iter().find_map(|f| f.exposure.as_ref());
+            let left = exposure
+                .filter(|e| !e.at_head)
+                .and_then(|e| e.removed_date.as_deref())
+                .and_then(parse_date);
             let owner = first
                 .verification
                 .as_ref()
@@ -123,7 +128,7 @@ fn group(findings: &[Finding]) -> Vec<Row<'_>> {
                 first,
                 locations,
                 entered,
-                left: None,
+                left,
                 owner,
             }
         })
@@ -164,6 +169,14 @@ document.getElementById('owner-filter').addEventListener('input', function (e) {
   document.getElementById('owner-count').textContent = String(shown);
 });
 ";
+
+/// A rotating kind (it expires by design) or a credential that lives until someone revokes it.
+fn kind(f: &Finding) -> String {
+    match f.details.get("lifetime") {
+        Some(l) => format!("rotating: {l}"),
+        None => "long-lived".to_string(),
+    }
+}
 
 fn status_class(s: Status) -> &'static str {
     match s {
@@ -218,7 +231,11 @@ pub fn render(
     );
 
     // Summary cards: each number carries data-metric, which the browser test reads.
-    let oldest = rows.iter().filter_map(|r| r.entered).min();
+    // The longest exposure: from entering the history to leaving HEAD, or to now.
+    let longest = rows
+        .iter()
+        .filter_map(|r| r.entered.map(|t| (r.left.unwrap_or(*now) - t).whole_days()))
+        .max();
     let cards = [
         ("findings", "findings", summary.findings.to_string()),
         ("secrets", "distinct secrets", rows.len().to_string()),
@@ -231,9 +248,17 @@ pub fn render(
             never.len().to_string(),
         ),
         (
+            "at-head",
+            "still at HEAD",
+            rows.iter()
+                .filter(|r| r.first.exposure.as_ref().is_some_and(|e| e.at_head))
+                .count()
+                .to_string(),
+        ),
+        (
             "oldest-exposure-days",
-            "oldest exposure, days",
-            oldest.map_or("-".to_string(), |t| (*now - t).whole_days().to_string()),
+            "longest exposure, days",
+            longest.map_or("-".to_string(), |d| d.to_string()),
         ),
     ];
     h.push_str("<div class=\"cards\">");
@@ -251,6 +276,25 @@ pub fn render(
             "<p class=\"unknown\">Partial scan: {} entries could not be read.</p>",
             summary.errors
         );
+    }
+
+    if !summary.policy_failures.is_empty() {
+        let _ = write!(
+            h,
+            "<h2>Policy gates that failed</h2><table id=\"policy\"><tr><th>gate</th><th>rule</th><th>secret</th><th>where</th><th>why</th></tr>"
+        );
+        for v in &summary.policy_failures {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                esc(&v.gate),
+                esc(&v.rule_id),
+                esc(&v.secret),
+                esc(&v.at),
+                esc(&v.reason)
+            );
+        }
+        h.push_str("</table>\n");
     }
 
     // By provider.
@@ -300,15 +344,18 @@ pub fn render(
     if by_age.is_empty() {
         h.push_str("<p class=\"muted\">No history dates (scan with --history).</p>");
     } else {
-        h.push_str("<table id=\"oldest\"><tr><th>first exposed</th><th>days</th><th>rule</th><th>secret</th><th>status</th><th>where</th></tr>");
+        h.push_str("<table id=\"oldest\"><tr><th>first exposed</th><th>days</th><th>left HEAD</th><th>rule</th><th>kind</th><th>secret</th><th>status</th><th>where</th></tr>");
         for r in by_age.iter().take(10) {
             let t = r.entered.expect("filtered");
+            let until = r.left.unwrap_or(*now);
             let _ = write!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td class=\"{}\">{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td class=\"{}\">{}</td><td>{}</td></tr>",
                 day(t),
-                (*now - t).whole_days(),
+                (until - t).whole_days(),
+                r.left.map_or("still there".to_string(), day),
                 esc(&r.first.rule_id),
+                esc(&kind(r.first)),
                 esc(&redact(&r.first.secret)),
                 status_class(status(r.first)),
                 status(r.first).as_str(),

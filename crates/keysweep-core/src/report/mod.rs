@@ -58,6 +58,9 @@ pub struct Summary {
     /// What could not be read (files, blobs, refs, commits), by name; at most the first 50.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_read: Vec<String>,
+    /// The policy gates that failed, when a policy was set (`[policy]`, `--fail-on`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_failures: Vec<crate::policy::Violation>,
     pub duration_ms: u64,
 }
 

@@ -162,6 +162,10 @@ pub struct RuleSpec {
     /// A companion secret that must (or may) appear near the match, e.g. AWS's secret access key.
     #[serde(default)]
     pub pair: Option<PairSpec>,
+    /// How long a credential of this kind lives by design (`12 hours`), for kinds that expire or
+    /// rotate on their own: reported as the finding's `lifetime` detail.
+    #[serde(default)]
+    pub lifetime: Option<String>,
     /// A declarative read-only verification request (embedded pack only).
     #[serde(default)]
     pub verify: Option<VerifySpec>,
@@ -218,6 +222,7 @@ pub struct Rule {
     pub lookbehind: usize,
     pub shape: Option<LazyRegex>,
     pub pair: Option<Pair>,
+    pub lifetime: Option<String>,
     /// Declarative requests: present only on rules of the embedded pack.
     pub verify: Option<Arc<RequestSpec>>,
     pub revoke: Option<Arc<RequestSpec>>,
@@ -481,6 +486,7 @@ impl RuleSpec {
             lookbehind: self.lookbehind.unwrap_or(DEFAULT_LOOKBEHIND),
             shape,
             pair,
+            lifetime: self.lifetime.clone(),
             verify,
             revoke,
             examples: self.examples.clone(),
