@@ -11,6 +11,7 @@ pub mod revoke;
 pub mod rotate;
 pub mod rules;
 pub mod scan;
+pub mod stream;
 
 use std::path::{Path, PathBuf};
 
@@ -84,28 +85,48 @@ pub struct Found {
     pub roots: Roots,
 }
 
+/// A scan ready to run: its configuration, engine and options.
+pub struct Prepared {
+    pub roots: Roots,
+    pub config: Config,
+    pub scanner: Scanner,
+    pub opts: ScanOptions,
+}
+
+impl Prepared {
+    pub fn new(paths: &[PathBuf], input: &InputArgs, git: &GitArgs) -> Result<Prepared> {
+        let threads = input.threads();
+        if input.threads.is_some_and(|n| n > 0) {
+            // Ignore the error: the pool may already exist when called twice in one process.
+            let _ = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build_global();
+        }
+        let roots = Roots::of(paths, input, git)?;
+        let config = Config::discover(input.config.as_deref(), roots.config.as_deref())?;
+        let scanner = Scanner::new(&config)?;
+        let opts = ScanOptions {
+            no_ignore: input.no_ignore,
+            follow: input.follow,
+            max_file_size: input.max_file_size,
+            threads,
+            display: roots.display.clone(),
+            allow_base: roots.config.clone(),
+        };
+        Ok(Prepared {
+            roots,
+            config,
+            scanner,
+            opts,
+        })
+    }
+}
+
 /// Runs the source the flags select (files and stdin, history, or the staged index) through the
 /// engine; findings come back sorted.
 pub fn find(paths: &[PathBuf], input: &InputArgs, git: &GitArgs, ui: &Ui) -> Result<Found> {
-    let threads = input.threads();
-    if input.threads.is_some_and(|n| n > 0) {
-        // Ignore the error: the pool may already exist when called twice in one process.
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build_global();
-    }
-    let roots = Roots::of(paths, input, git)?;
-    let config = Config::discover(input.config.as_deref(), roots.config.as_deref())?;
-    let scanner = Scanner::new(&config)?;
+    let p = Prepared::new(paths, input, git)?;
     let stats = Stats::default();
-    let opts = ScanOptions {
-        no_ignore: input.no_ignore,
-        follow: input.follow,
-        max_file_size: input.max_file_size,
-        threads,
-        display: roots.display.clone(),
-        allow_base: roots.config.clone(),
-    };
     let repo = || paths.first().map_or(Path::new("."), PathBuf::as_path);
     let mut findings = if git.history {
         let hopts = HistoryOptions {
@@ -115,24 +136,24 @@ pub fn find(paths: &[PathBuf], input: &InputArgs, git: &GitArgs, ui: &Ui) -> Res
             max_file_size: input.max_file_size,
         };
         core_scan::history(
-            &scanner,
+            &p.scanner,
             repo(),
             &hopts,
-            &opts,
+            &p.opts,
             git.include_worktree,
             &stats,
             ui,
         )?
     } else if git.staged {
-        core_scan::staged(&scanner, repo(), input.max_file_size, &stats, ui)?
+        core_scan::staged(&p.scanner, repo(), input.max_file_size, &stats, ui)?
     } else {
-        core_scan::collect_paths(&scanner, paths, &opts, &stats, ui)?
+        core_scan::collect_paths(&p.scanner, paths, &p.opts, &stats, ui)?
     };
     core_scan::normalize(&mut findings);
     Ok(Found {
         findings,
-        config,
+        config: p.config,
         stats,
-        roots,
+        roots: p.roots,
     })
 }

@@ -18,6 +18,10 @@ use crate::cli::{ColorChoice, OutputArgs, ScanArgs, VerifyArgs};
 use crate::ui::Ui;
 
 pub fn run(args: &ScanArgs) -> Result<u8> {
+    // JSON Lines of files streams: findings are written as they are confirmed.
+    if args.output.format == crate::cli::FormatArg::Jsonl && !args.git.history && !args.git.staged {
+        return super::stream::run(args);
+    }
     let started = Instant::now();
     let ui = Ui::new(args.output.quiet);
     let found = find(&args.paths, &args.input, &args.git, &ui)?;

@@ -56,6 +56,64 @@ fn slack_tokens_are_verified_once_each_with_identity_and_scopes() {
     assert_no_secrets(&[&live, &revoked, &invalid], &[&out, &err]);
 }
 
+/// JSON Lines of a tree streams: each finding is written as it is confirmed and verified, still each
+/// distinct secret asked once, and the lines hold what the JSON report holds.
+#[test]
+fn streamed_json_lines_verify_each_secret_once_and_match_the_json_report() {
+    let env = Env::new();
+    let (live, revoked) = (slack_bot(), slack_bot());
+    for i in 0..12 {
+        env.write(&format!("f{i}.env"), &format!("A={live}\nB={revoked}\n"));
+    }
+    let fake = slack_fake(vec![live.clone()], vec![revoked.clone()]);
+    let mut c = env.cmd();
+    c.args(["scan", "--format", "jsonl", "--verify", "-c"])
+        .arg(&env.config)
+        .args(["--endpoint", &format!("slack={}", fake.url)])
+        .arg(&env.tree);
+    let (lines, err, code) = run(c);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        fake.count("POST", "/api/auth.test"),
+        2,
+        "one request per distinct secret"
+    );
+    let mut streamed: Vec<(String, u64, String)> = lines
+        .lines()
+        .filter_map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v.get("rule_id").map(|_| {
+                (
+                    v["file"].as_str().unwrap().to_string(),
+                    v["line"].as_u64().unwrap(),
+                    v["verification"]["status"].as_str().unwrap().to_string(),
+                )
+            })
+        })
+        .collect();
+    let summary: serde_json::Value = serde_json::from_str(lines.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["summary"]["findings"], 24);
+    assert_eq!(summary["summary"]["secrets"], 2);
+    let (out, _, _) = run(env.scan(&[("slack", &fake)], &[]));
+    let mut whole: Vec<(String, u64, String)> = serde_json::from_str::<serde_json::Value>(&out)
+        .unwrap()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["file"].as_str().unwrap().to_string(),
+                v["line"].as_u64().unwrap(),
+                v["verification"]["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    streamed.sort();
+    whole.sort();
+    assert_eq!(streamed, whole);
+    assert_no_secrets(&[&live, &revoked], &[&lines, &err]);
+}
+
 #[test]
 fn only_live_reports_only_live_and_exit_code_follows() {
     let env = Env::new();
