@@ -167,7 +167,7 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
         })?;
         ui.finish();
         let mut s = core_scan::summary(
-            &stats,
+            stats,
             &[],
             suppressed.load(std::sync::atomic::Ordering::Relaxed),
             started,
