@@ -30,6 +30,7 @@ fn echoing(status: u16) -> Fake {
             ],
             body,
             hang: false,
+            close: false,
         }
     })
 }

@@ -25,6 +25,48 @@ pub fn find<'a>(list: &'a [Value], is_it: impl Fn(&Value) -> bool) -> Found<'a> 
     }
 }
 
+/// A provider whose adapter only revokes, by finding the leaked credential in a list first;
+/// everything else it does is rule data.
+pub struct LookupRevoker {
+    name: &'static str,
+    base: &'static str,
+    calls: &'static str,
+    revoke: fn(&Context, &str) -> Revoked,
+}
+
+impl Provider for LookupRevoker {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn default_base(&self) -> &'static str {
+        self.base
+    }
+    fn supports(&self, _rule_id: &str) -> Capabilities {
+        Capabilities {
+            revoke: true,
+            ..Capabilities::default()
+        }
+    }
+    fn calls(&self) -> Calls {
+        Calls {
+            revoke: self.calls,
+            ..Calls::default()
+        }
+    }
+    fn capabilities(&self, _cred: &Credential) -> Capabilities {
+        self.supports("")
+    }
+    fn verify(&self, _cx: &Context, _cred: &Credential) -> Verification {
+        Verification::new(keysweep_core::finding::Status::NotChecked)
+    }
+    fn revoke(&self, cx: &Context, creds: &[Credential]) -> Vec<Revoked> {
+        creds.iter().map(|c| (self.revoke)(cx, c.secret)).collect()
+    }
+    fn manual_step(&self, _cred: &Credential) -> Option<String> {
+        None
+    }
+}
+
 fn not_found(what: &str) -> Revoked {
     Revoked::Failed(format!(
         "{what}: the leaked credential could not be identified in the account, so nothing was revoked; revoke it in the provider's console"
@@ -36,46 +78,15 @@ fn not_found(what: &str) -> Revoked {
 /// npm: `GET /-/npm/v1/tokens` lists the account's tokens with a visible prefix of each (`token`)
 /// and an opaque `key`; the one entry whose prefix begins the leaked token is deleted with
 /// `DELETE /-/npm/v1/tokens/token/{key}`. npm verification is rule data (`GET /-/whoami`).
-pub struct Npm;
 
 const NPM: &str = "https://registry.npmjs.org";
 
-impl Provider for Npm {
-    fn name(&self) -> &'static str {
-        "npm"
-    }
-    fn default_base(&self) -> &'static str {
-        NPM
-    }
-    fn supports(&self, _rule_id: &str) -> Capabilities {
-        Capabilities {
-            revoke: true,
-            ..Capabilities::default()
-        }
-    }
-    fn calls(&self) -> Calls {
-        Calls {
-            revoke: "GET /-/npm/v1/tokens, then DELETE /-/npm/v1/tokens/token/{key} of the one entry that begins the token",
-            ..Calls::default()
-        }
-    }
-    fn capabilities(&self, _cred: &Credential) -> Capabilities {
-        Capabilities {
-            verify: false,
-            revoke: true,
-            rotate: false,
-        }
-    }
-    fn verify(&self, _cx: &Context, _cred: &Credential) -> Verification {
-        Verification::new(keysweep_core::finding::Status::NotChecked)
-    }
-    fn revoke(&self, cx: &Context, creds: &[Credential]) -> Vec<Revoked> {
-        creds.iter().map(|c| npm_revoke(cx, c.secret)).collect()
-    }
-    fn manual_step(&self, _cred: &Credential) -> Option<String> {
-        None
-    }
-}
+pub static NPM_REVOKER: LookupRevoker = LookupRevoker {
+    name: "npm",
+    base: NPM,
+    calls: "GET /-/npm/v1/tokens, then DELETE /-/npm/v1/tokens/token/{key} of the one entry that begins the token",
+    revoke: npm_revoke,
+};
 
 fn npm_revoke(cx: &Context, token: &str) -> Revoked {
     let base = cx.base("npm", NPM);
@@ -146,47 +157,16 @@ fn npm_revoke(cx: &Context, token: &str) -> Revoked {
 /// Heroku: `GET /oauth/authorizations` lists the account's authorizations with their access tokens;
 /// the one whose `access_token.token` equals the leaked token is deleted with
 /// `DELETE /oauth/authorizations/{id}`.
-pub struct Heroku;
 
 const HEROKU: &str = "https://api.heroku.com";
 const HEROKU_ACCEPT: &str = "application/vnd.heroku+json; version=3";
 
-impl Provider for Heroku {
-    fn name(&self) -> &'static str {
-        "heroku"
-    }
-    fn default_base(&self) -> &'static str {
-        HEROKU
-    }
-    fn supports(&self, _rule_id: &str) -> Capabilities {
-        Capabilities {
-            revoke: true,
-            ..Capabilities::default()
-        }
-    }
-    fn calls(&self) -> Calls {
-        Calls {
-            revoke: "GET /oauth/authorizations, then DELETE /oauth/authorizations/{id} of the entry holding the token",
-            ..Calls::default()
-        }
-    }
-    fn capabilities(&self, _cred: &Credential) -> Capabilities {
-        Capabilities {
-            verify: false,
-            revoke: true,
-            rotate: false,
-        }
-    }
-    fn verify(&self, _cx: &Context, _cred: &Credential) -> Verification {
-        Verification::new(keysweep_core::finding::Status::NotChecked)
-    }
-    fn revoke(&self, cx: &Context, creds: &[Credential]) -> Vec<Revoked> {
-        creds.iter().map(|c| heroku_revoke(cx, c.secret)).collect()
-    }
-    fn manual_step(&self, _cred: &Credential) -> Option<String> {
-        None
-    }
-}
+pub static HEROKU_REVOKER: LookupRevoker = LookupRevoker {
+    name: "heroku",
+    base: HEROKU,
+    calls: "GET /oauth/authorizations, then DELETE /oauth/authorizations/{id} of the entry holding the token",
+    revoke: heroku_revoke,
+};
 
 fn heroku_revoke(cx: &Context, token: &str) -> Revoked {
     let base = cx.base("heroku", HEROKU);
@@ -249,49 +229,15 @@ fn heroku_revoke(cx: &Context, token: &str) -> Revoked {
 /// id; only when one entry's `api_key_id` is exactly the leaked key's middle part is it deleted with
 /// `DELETE /v3/api_keys/{id}`, with the key itself (which needs the `api_keys` scopes: full-access
 /// keys have them). The US host is asked first, then the EU host.
-pub struct Sendgrid;
 
 const SENDGRID: &str = "https://api.sendgrid.com";
 
-impl Provider for Sendgrid {
-    fn name(&self) -> &'static str {
-        "sendgrid"
-    }
-    fn default_base(&self) -> &'static str {
-        SENDGRID
-    }
-    fn supports(&self, _rule_id: &str) -> Capabilities {
-        Capabilities {
-            revoke: true,
-            ..Capabilities::default()
-        }
-    }
-    fn calls(&self) -> Calls {
-        Calls {
-            revoke: "GET /v3/api_keys, then DELETE /v3/api_keys/{id} when an id equals the middle part of the key",
-            ..Calls::default()
-        }
-    }
-    fn capabilities(&self, _cred: &Credential) -> Capabilities {
-        Capabilities {
-            verify: false,
-            revoke: true,
-            rotate: false,
-        }
-    }
-    fn verify(&self, _cx: &Context, _cred: &Credential) -> Verification {
-        Verification::new(keysweep_core::finding::Status::NotChecked)
-    }
-    fn revoke(&self, cx: &Context, creds: &[Credential]) -> Vec<Revoked> {
-        creds
-            .iter()
-            .map(|c| sendgrid_revoke(cx, c.secret))
-            .collect()
-    }
-    fn manual_step(&self, _cred: &Credential) -> Option<String> {
-        None
-    }
-}
+pub static SENDGRID_REVOKER: LookupRevoker = LookupRevoker {
+    name: "sendgrid",
+    base: SENDGRID,
+    calls: "GET /v3/api_keys, then DELETE /v3/api_keys/{id} when an id equals the middle part of the key",
+    revoke: sendgrid_revoke,
+};
 
 fn sendgrid_revoke(cx: &Context, key: &str) -> Revoked {
     let Some(id) = key.split('.').nth(1).filter(|s| !s.is_empty()) else {
@@ -356,46 +302,15 @@ fn sendgrid_revoke(cx: &Context, key: &str) -> Revoked {
 /// Mapbox: the token's own `GET /tokens/v2` answer names its user and its id (`authorization`);
 /// `DELETE /tokens/v2/{user}/{id}` with the token itself deletes exactly it, when the token has the
 /// `tokens:write` scope (otherwise Mapbox refuses and the owner deletes it in the account page).
-pub struct Mapbox;
 
 const MAPBOX: &str = "https://api.mapbox.com";
 
-impl Provider for Mapbox {
-    fn name(&self) -> &'static str {
-        "mapbox"
-    }
-    fn default_base(&self) -> &'static str {
-        MAPBOX
-    }
-    fn supports(&self, _rule_id: &str) -> Capabilities {
-        Capabilities {
-            revoke: true,
-            ..Capabilities::default()
-        }
-    }
-    fn calls(&self) -> Calls {
-        Calls {
-            revoke: "GET /tokens/v2 (the token's own user and id), then DELETE /tokens/v2/{user}/{id} (needs tokens:write)",
-            ..Calls::default()
-        }
-    }
-    fn capabilities(&self, _cred: &Credential) -> Capabilities {
-        Capabilities {
-            verify: false,
-            revoke: true,
-            rotate: false,
-        }
-    }
-    fn verify(&self, _cx: &Context, _cred: &Credential) -> Verification {
-        Verification::new(keysweep_core::finding::Status::NotChecked)
-    }
-    fn revoke(&self, cx: &Context, creds: &[Credential]) -> Vec<Revoked> {
-        creds.iter().map(|c| mapbox_revoke(cx, c.secret)).collect()
-    }
-    fn manual_step(&self, _cred: &Credential) -> Option<String> {
-        None
-    }
-}
+pub static MAPBOX_REVOKER: LookupRevoker = LookupRevoker {
+    name: "mapbox",
+    base: MAPBOX,
+    calls: "GET /tokens/v2 (the token's own user and id), then DELETE /tokens/v2/{user}/{id} (needs tokens:write)",
+    revoke: mapbox_revoke,
+};
 
 /// A path segment Mapbox uses for user names and token ids, and nothing that could change the URL.
 fn plain(s: &str) -> bool {
