@@ -75,9 +75,9 @@ fn not_found(what: &str) -> Revoked {
 
 // ---- npm ---------------------------------------------------------------------------------------
 
-/// npm: `GET /-/npm/v1/tokens` lists the account's tokens with a visible prefix of each (`token`)
-/// and an opaque `key`; the one entry whose prefix begins the leaked token is deleted with
-/// `DELETE /-/npm/v1/tokens/token/{key}`. npm verification is rule data (`GET /-/whoami`).
+// npm: `GET /-/npm/v1/tokens` lists the account's tokens with a visible prefix of each (`token`)
+// and an opaque `key`; the one entry whose prefix begins the leaked token is deleted with
+// `DELETE /-/npm/v1/tokens/token/{key}`. npm verification is rule data (`GET /-/whoami`).
 
 const NPM: &str = "https://registry.npmjs.org";
 
@@ -154,9 +154,9 @@ fn npm_revoke(cx: &Context, token: &str) -> Revoked {
 
 // ---- Heroku ------------------------------------------------------------------------------------
 
-/// Heroku: `GET /oauth/authorizations` lists the account's authorizations with their access tokens;
-/// the one whose `access_token.token` equals the leaked token is deleted with
-/// `DELETE /oauth/authorizations/{id}`.
+// Heroku: `GET /oauth/authorizations` lists the account's authorizations with their access tokens;
+// the one whose `access_token.token` equals the leaked token is deleted with
+// `DELETE /oauth/authorizations/{id}`.
 
 const HEROKU: &str = "https://api.heroku.com";
 const HEROKU_ACCEPT: &str = "application/vnd.heroku+json; version=3";
@@ -225,10 +225,10 @@ fn heroku_revoke(cx: &Context, token: &str) -> Revoked {
 
 // ---- SendGrid ----------------------------------------------------------------------------------
 
-/// SendGrid: a key is `SG.<api_key_id>.<secret>`. `GET /v3/api_keys` lists the account's keys by
-/// id; only when one entry's `api_key_id` is exactly the leaked key's middle part is it deleted with
-/// `DELETE /v3/api_keys/{id}`, with the key itself (which needs the `api_keys` scopes: full-access
-/// keys have them). The US host is asked first, then the EU host.
+// SendGrid: a key is `SG.<api_key_id>.<secret>`. `GET /v3/api_keys` lists the account's keys by
+// id; only when one entry's `api_key_id` is exactly the leaked key's middle part is it deleted with
+// `DELETE /v3/api_keys/{id}`, with the key itself (which needs the `api_keys` scopes: full-access
+// keys have them). The US host is asked first, then the EU host.
 
 const SENDGRID: &str = "https://api.sendgrid.com";
 
@@ -299,9 +299,9 @@ fn sendgrid_revoke(cx: &Context, key: &str) -> Revoked {
 
 // ---- Mapbox ------------------------------------------------------------------------------------
 
-/// Mapbox: the token's own `GET /tokens/v2` answer names its user and its id (`authorization`);
-/// `DELETE /tokens/v2/{user}/{id}` with the token itself deletes exactly it, when the token has the
-/// `tokens:write` scope (otherwise Mapbox refuses and the owner deletes it in the account page).
+// Mapbox: the token's own `GET /tokens/v2` answer names its user and its id (`authorization`);
+// `DELETE /tokens/v2/{user}/{id}` with the token itself deletes exactly it, when the token has the
+// `tokens:write` scope (otherwise Mapbox refuses and the owner deletes it in the account page).
 
 const MAPBOX: &str = "https://api.mapbox.com";
 
