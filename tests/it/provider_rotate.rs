@@ -38,13 +38,8 @@ fn slack_oauth() -> (Fake, String, String) {
     (fake, new_access, new_refresh)
 }
 
-fn rotate_slack(
-    env: &Env,
-    fake: &Fake,
-    old: &str,
-    sink: &str,
-    extra: &[&str],
-) -> (String, String, i32) {
+/// `keysweep rotate slack` of `old` into `sink`, without `--yes`: the plan only.
+fn slack_rotation(env: &Env, fake: &Fake, old: &str, sink: &str) -> assert_cmd::Command {
     let mut c = env.cmd();
     c.args([
         "rotate",
@@ -56,10 +51,21 @@ fn rotate_slack(
         "--journal",
     ])
     .arg(&env.journal)
-    .args(["--endpoint", &format!("slack={}", fake.url), "--yes"])
-    .args(extra)
+    .args(["--endpoint", &format!("slack={}", fake.url)])
     .env("OLD_REFRESH", old)
     .env("CLIENT_SECRET", "s3cr3t-client-value");
+    c
+}
+
+fn rotate_slack(
+    env: &Env,
+    fake: &Fake,
+    old: &str,
+    sink: &str,
+    extra: &[&str],
+) -> (String, String, i32) {
+    let mut c = slack_rotation(env, fake, old, sink);
+    c.arg("--yes").args(extra);
     run(c)
 }
 
@@ -427,24 +433,9 @@ fn without_yes_rotate_prints_the_plan_and_sends_nothing() {
     let (fake, _, _) = slack_oauth();
     let old = slack_refresh();
     let target = env.dir.path().join("slack.json");
-    let mut c = env.cmd();
-    c.args([
-        "rotate",
-        "slack",
-        "--refresh-token-env",
-        "OLD_REFRESH",
-        "--client-id",
-        "1.2",
-        "--client-secret-env",
-        "CLIENT_SECRET",
-        "--sink",
-    ])
-    .arg(format!("file:{}", target.display()))
-    .arg("--journal")
-    .arg(&env.journal)
-    .args(["--endpoint", &format!("slack={}", fake.url)])
-    .env("OLD_REFRESH", &old)
-    .env("CLIENT_SECRET", "s3cr3t-client-value");
+    let sink = format!("file:{}", target.display());
+    let mut c = slack_rotation(&env, &fake, &old, &sink);
+    c.args(["--client-id", "1.2", "--client-secret-env", "CLIENT_SECRET"]);
     let (out, err, code) = run(c);
     assert_eq!(code, 1, "a plan with work to do: {err}");
     let sha = keysweep_core::finding::sha256_hex(old.as_bytes());

@@ -202,7 +202,7 @@ impl Provider for Aws {
             crate::Failure::Network(SIGNING_FAILED) => {
                 RotateError::Refused(format!("AWS CreateAccessKey: {f}"))
             }
-            f => crate::slack::lost("AWS CreateAccessKey", &f),
+            f => crate::minted::lost("AWS CreateAccessKey", &f),
         })?;
         if resp.status != 200 {
             let said = error_code(&resp);

@@ -20,6 +20,7 @@ use serde_json::Value;
 use crate::adapter::{
     Calls, Capabilities, Credential, Minted, Provider, Revoked, RotateError, RotateRequest,
 };
+use crate::minted::{in_seconds, str_field};
 use crate::{Context, code, failed, scopes_header, short};
 
 pub struct Github;
@@ -177,7 +178,7 @@ fn refresh(
                 .header("accept", "application/json")
                 .form(&form)
         })
-        .map_err(|f| crate::slack::lost("GitHub token refresh", &f))?;
+        .map_err(|f| crate::minted::lost("GitHub token refresh", &f))?;
     let v = resp.json();
     let said = v
         .as_ref()
@@ -204,31 +205,10 @@ fn refresh(
     }
     let v =
         v.ok_or_else(|| RotateError::Unknown("GitHub token refresh: malformed response".into()))?;
-    let field = |k: &str| {
-        v.get(k)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .ok_or_else(|| {
-                RotateError::Unknown(format!("GitHub token refresh: the answer lacks `{k}`"))
-            })
-    };
-    let access = field("access_token")?;
-    let new_refresh = field("refresh_token")?;
-    let at = |k: &str| {
-        v.get(k)
-            .and_then(Value::as_i64)
-            .and_then(|s| {
-                time::OffsetDateTime::now_utc()
-                    .unix_timestamp()
-                    .checked_add(s)
-            })
-            .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
-            .and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
-    };
+    const WHAT: &str = "GitHub token refresh";
+    let access = str_field(&v, "access_token", WHAT)?;
+    let new_refresh = str_field(&v, "refresh_token", WHAT)?;
+    let at = |k: &str| v.get(k).and_then(Value::as_i64).and_then(in_seconds);
     let expires_at = at("expires_in");
     Ok(Minted {
         payload: serde_json::json!({

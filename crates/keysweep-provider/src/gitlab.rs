@@ -180,7 +180,7 @@ fn rotate(cx: &Context, token: &str, expires_at: Option<&str>) -> Result<Minted,
                 .header("PRIVATE-TOKEN", token)
                 .form(&form)
         })
-        .map_err(|f| crate::slack::lost("GitLab rotate", &f))?;
+        .map_err(|f| crate::minted::lost("GitLab rotate", &f))?;
     match resp.status {
         200 | 201 => {}
         // Refused before anything was minted.
@@ -195,12 +195,7 @@ fn rotate(cx: &Context, token: &str, expires_at: Option<&str>) -> Result<Minted,
     let v = resp
         .json()
         .ok_or_else(|| RotateError::Unknown("GitLab rotate: malformed response".into()))?;
-    let new = v
-        .get("token")
-        .and_then(Value::as_str)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| RotateError::Unknown("GitLab rotate: the answer lacks `token`".into()))?
-        .to_string();
+    let new = crate::minted::str_field(&v, "token", "GitLab rotate")?;
     let expires = v.get("expires_at").and_then(crate::declarative::expiry);
     Ok(Minted {
         payload: serde_json::json!({

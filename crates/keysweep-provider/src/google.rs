@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::adapter::{
     Calls, Capabilities, Credential, Minted, Provider, Retirement, RotateError, RotateRequest,
 };
+use crate::minted::{in_seconds, str_field};
 use crate::{Context, code};
 
 pub struct Google;
@@ -98,7 +99,7 @@ fn refresh(
     let resp = cx
         .http
         .send_once("google", |c| c.post(&url).form(&form))
-        .map_err(|f| crate::slack::lost("Google token refresh", &f))?;
+        .map_err(|f| crate::minted::lost("Google token refresh", &f))?;
     let v = resp.json();
     if resp.status != 200 {
         // RFC 6749 errors: `invalid_grant` (expired or revoked refresh token), `invalid_client`.
@@ -115,26 +116,9 @@ fn refresh(
     }
     let v =
         v.ok_or_else(|| RotateError::Unknown("Google token refresh: malformed response".into()))?;
-    let access = v
-        .get("access_token")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .ok_or_else(|| {
-            RotateError::Unknown("Google token refresh: the answer lacks `access_token`".into())
-        })?;
+    let access = str_field(&v, "access_token", "Google token refresh")?;
     let expires_in = v.get("expires_in").and_then(Value::as_i64);
-    let expires_at = expires_in
-        .and_then(|s| {
-            time::OffsetDateTime::now_utc()
-                .unix_timestamp()
-                .checked_add(s)
-        })
-        .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        });
+    let expires_at = expires_in.and_then(in_seconds);
     let mut secrets = vec![access.clone()];
     let id_token = v
         .get("id_token")

@@ -19,6 +19,7 @@ pub mod gitlab;
 pub mod google;
 pub mod http;
 pub mod lookup;
+pub mod minted;
 pub mod registry;
 pub mod slack;
 pub mod twilio;

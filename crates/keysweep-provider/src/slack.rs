@@ -11,7 +11,8 @@ use serde_json::Value;
 use crate::adapter::{
     Calls, Capabilities, Credential, Minted, Provider, Revoked, RotateError, RotateRequest,
 };
-use crate::http::{Failure, Response};
+use crate::http::Response;
+use crate::minted::{in_seconds, lost, str_field, unix_rfc3339};
 use crate::{Context, code, failed, scopes_header, short};
 
 pub struct Slack;
@@ -428,8 +429,8 @@ fn exchange(
 
 /// The new pair of an `oauth.v2.access`-shaped answer.
 fn token_pair(v: &Value, kind: &str, what: &str) -> Result<Minted, RotateError> {
-    let access = str_field(v, "access_token")?;
-    let new_refresh = str_field(v, "refresh_token")?;
+    let access = str_field(v, "access_token", "Slack token exchange")?;
+    let new_refresh = str_field(v, "refresh_token", "Slack token exchange")?;
     let expires_in = v.get("expires_in").and_then(Value::as_i64);
     let team = v
         .pointer("/team/id")
@@ -437,13 +438,7 @@ fn token_pair(v: &Value, kind: &str, what: &str) -> Result<Minted, RotateError> 
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    let expires_at = expires_in
-        .and_then(|s| {
-            time::OffsetDateTime::now_utc()
-                .unix_timestamp()
-                .checked_add(s)
-        })
-        .and_then(unix_rfc3339);
+    let expires_at = expires_in.and_then(in_seconds);
     Ok(Minted {
         payload: serde_json::json!({
             "provider": "slack",
@@ -474,8 +469,8 @@ fn rotate_config_token(cx: &Context, refresh_token: &str) -> Result<Minted, Rota
         "tooling.tokens.rotate",
         &[("refresh_token", refresh_token)],
     )?;
-    let token = str_field(&v, "token")?;
-    let new_refresh = str_field(&v, "refresh_token")?;
+    let token = str_field(&v, "token", "Slack tooling.tokens.rotate")?;
+    let new_refresh = str_field(&v, "refresh_token", "Slack tooling.tokens.rotate")?;
     let exp = v.get("exp").and_then(Value::as_i64);
     let expires_at = exp.and_then(unix_rfc3339);
     let team = v
@@ -535,45 +530,9 @@ fn web_call(cx: &Context, method: &str, form: &[(&str, &str)]) -> Result<Value, 
     Ok(v)
 }
 
-/// A minting call that got no answer: refused when the request cannot have been processed (rate
-/// limited, out of time before sending), unknown otherwise.
-pub fn lost(what: &str, f: &Failure) -> RotateError {
-    match f {
-        Failure::RateLimited(_) | Failure::OutOfTime => {
-            RotateError::Refused(format!("{what}: {f}"))
-        }
-        Failure::Network("connection failed") | Failure::Network("DNS lookup failed") => {
-            RotateError::Refused(format!("{what}: {f}"))
-        }
-        _ => RotateError::Unknown(format!("{what}: {f}")),
-    }
-}
-
-fn str_field(v: &Value, k: &str) -> Result<String, RotateError> {
-    v.get(k)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .ok_or_else(|| RotateError::Unknown(format!("Slack answer lacks `{k}`")))
-}
-
-/// `None` for a time out of range: the number comes from the provider's answer.
-fn unix_rfc3339(secs: i64) -> Option<String> {
-    time::OffsetDateTime::from_unix_timestamp(secs)
-        .ok()?
-        .format(&time::format_description::well_known::Rfc3339)
-        .ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_out_of_range_are_left_out() {
-        assert_eq!(unix_rfc3339(1_900_000_000).unwrap(), "2030-03-17T17:46:40Z");
-        assert_eq!(unix_rfc3339(i64::MAX), None);
-    }
 
     #[test]
     fn kinds_by_shape() {

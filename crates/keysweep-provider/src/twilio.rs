@@ -98,7 +98,7 @@ impl Provider for Twilio {
                     .basic_auth(auth.id, Some(auth.secret))
                     .form(&[("FriendlyName", name.as_str())])
             })
-            .map_err(|f| crate::slack::lost("Twilio create key", &f))?;
+            .map_err(|f| crate::minted::lost("Twilio create key", &f))?;
         match resp.status {
             200 | 201 => {}
             401 | 403 => return Err(RotateError::Refused(NOT_MAIN_CREATE.into())),
