@@ -576,7 +576,7 @@ fn members(xml: &str) -> Vec<&str> {
         .collect()
 }
 
-/// As [`call`] to IAM, but never retried: for the call that mints.
+/// A minting call of the IAM query API: sent once, never retried (see `Http::send_once`).
 fn call_once(
     cx: &Context,
     service: &str,
@@ -584,19 +584,7 @@ fn call_once(
     secret: &str,
     body: &str,
 ) -> Result<Response, crate::Failure> {
-    let url = format!("{}/", cx.base("aws", IAM));
-    let headers = signature(&url, service, key_id, secret, body)
-        .map_err(|_| crate::Failure::Network(SIGNING_FAILED))?;
-    cx.http.send_once("aws", |c| {
-        let mut req = c
-            .post(&url)
-            .header("content-type", FORM)
-            .body(body.to_string());
-        for (k, v) in &headers {
-            req = req.header(k.as_str(), v.as_str());
-        }
-        req
-    })
+    signed_post(cx, cx.base("aws", IAM), service, key_id, secret, body, true)
 }
 
 /// One signed form POST of the query API.
@@ -608,12 +596,22 @@ fn call(
     secret: &str,
     body: &str,
 ) -> Result<Response, crate::Failure> {
+    signed_post(cx, base, service, key_id, secret, body, false)
+}
+
+fn signed_post(
+    cx: &Context,
+    base: &str,
+    service: &str,
+    key_id: &str,
+    secret: &str,
+    body: &str,
+    once: bool,
+) -> Result<Response, crate::Failure> {
     let url = format!("{base}/");
-    let headers = match signature(&url, service, key_id, secret, body) {
-        Ok(h) => h,
-        Err(_) => return Err(crate::Failure::Network(SIGNING_FAILED)),
-    };
-    cx.http.send("aws", |c| {
+    let headers = signature(&url, service, key_id, secret, body)
+        .map_err(|_| crate::Failure::Network(SIGNING_FAILED))?;
+    let build = |c: &reqwest::blocking::Client| {
         let mut req = c
             .post(&url)
             .header("content-type", FORM)
@@ -622,7 +620,12 @@ fn call(
             req = req.header(k.as_str(), v.as_str());
         }
         req
-    })
+    };
+    if once {
+        cx.http.send_once("aws", build)
+    } else {
+        cx.http.send("aws", build)
+    }
 }
 
 /// The SigV4 headers (`authorization`, `x-amz-date`) for a form POST to `url`.
