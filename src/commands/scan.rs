@@ -30,13 +30,7 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
     findings.retain(|f| f.confidence >= floor);
     let suppressed = Suppressor::load(args.baseline.as_deref(), found.roots.config.as_deref())?
         .retain(&mut findings);
-    let wants_provider =
-        args.verify.verify || args.verify.only_live || args.action.revoke || args.action.rotate;
-    let cx = if wants_provider {
-        Some(context(&args.verify)?)
-    } else {
-        None
-    };
+    let cx = provider_for(args)?;
     let mut secrets = Vec::new();
     if let Some(cx) = &cx {
         secrets = verify_findings(cx, &mut findings);
@@ -200,6 +194,13 @@ pub fn exit_code(summary: &Summary, found: bool, allow_partial: bool) -> u8 {
         return 2;
     }
     u8::from(found)
+}
+
+/// The provider context when the scan asks a provider anything (verify, revoke, rotate).
+pub fn provider_for(args: &ScanArgs) -> Result<Option<Context>> {
+    let wants =
+        args.verify.verify || args.verify.only_live || args.action.revoke || args.action.rotate;
+    wants.then(|| context(&args.verify)).transpose()
 }
 
 pub fn context(v: &VerifyArgs) -> Result<Context> {

@@ -19,7 +19,7 @@ use keysweep_core::suppress::Suppressor;
 use keysweep_provider::{Context, Credential, verify};
 
 use super::Prepared;
-use super::scan::{context, exit_code, summary_line};
+use super::scan::{exit_code, provider_for, summary_line};
 use crate::cli::ScanArgs;
 use crate::ui::Ui;
 
@@ -83,13 +83,7 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
     let suppressor = Suppressor::load(args.baseline.as_deref(), prepared.roots.config.as_deref())?;
     let floor = keysweep_core::rules::Confidence::from(args.min_confidence);
     let gates = args.policy.policy(prepared.config.policy.as_ref());
-    let wants_provider =
-        args.verify.verify || args.verify.only_live || args.action.revoke || args.action.rotate;
-    let cx = if wants_provider {
-        Some(context(&args.verify)?)
-    } else {
-        None
-    };
+    let cx = provider_for(args)?;
     // One verification per distinct secret, whichever thread meets it first.
     let verdicts: Mutex<HashMap<Key, Arc<OnceLock<Verification>>>> = Mutex::default();
     let stats = Stats::default();
