@@ -238,6 +238,15 @@ pub fn run(mut c: assert_cmd::Command) -> (String, String, i32) {
     )
 }
 
+/// Runs the commands at once (they mostly wait on fakes' retries and back-offs) and returns
+/// `run`'s result for each, in order.
+pub fn run_all(cmds: Vec<assert_cmd::Command>) -> Vec<(String, String, i32)> {
+    std::thread::scope(|s| {
+        let running: Vec<_> = cmds.into_iter().map(|c| s.spawn(move || run(c))).collect();
+        running.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
 /// Verification status per rule id from a JSON report.
 pub fn statuses(stdout: &str) -> Vec<(String, String, serde_json::Value)> {
     let v: serde_json::Value = serde_json::from_str(stdout).expect("a JSON report");
