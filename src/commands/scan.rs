@@ -256,11 +256,22 @@ fn color(out: &OutputArgs) -> bool {
     match out.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            out.output.is_none()
-                && std::io::stdout().is_terminal()
-                && anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
-        }
+        ColorChoice::Auto => out.output.is_none() && auto_color(std::io::stdout().is_terminal()),
+    }
+}
+
+/// The usual conventions, in their usual order: `NO_COLOR` wins, `CLICOLOR_FORCE` colours even a
+/// pipe, `CLICOLOR=0` turns colour off, and otherwise a terminal is coloured unless `TERM` says it
+/// cannot show colour. A `CI` variable is no reason to colour a dumb terminal.
+fn auto_color(is_terminal: bool) -> bool {
+    if anstyle_query::no_color() {
+        false
+    } else if anstyle_query::clicolor_force() {
+        true
+    } else if anstyle_query::clicolor() == Some(false) {
+        false
+    } else {
+        is_terminal && anstyle_query::term_supports_color()
     }
 }
 

@@ -91,7 +91,8 @@ fn no_colour_on_a_dumb_terminal_or_with_no_color() {
     };
     // The check can fail: on a capable terminal the report is coloured.
     assert!(colour.contains("\x1b[1m"), "{colour:?}");
-    let dumb = on_a_terminal(dir.path(), &[("TERM", "dumb")]).unwrap();
+    // CI services set `CI`; that is no reason to colour a terminal that says it cannot show colour.
+    let dumb = on_a_terminal(dir.path(), &[("TERM", "dumb"), ("CI", "true")]).unwrap();
     assert!(dumb.contains("slack-bot-token"), "{dumb:?}");
     assert!(!dumb.contains("\x1b["), "colour on TERM=dumb: {dumb:?}");
     let no = on_a_terminal(dir.path(), &[("TERM", "xterm"), ("NO_COLOR", "1")]).unwrap();
