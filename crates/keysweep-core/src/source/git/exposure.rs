@@ -5,8 +5,11 @@
 
 use std::collections::HashMap;
 
-use git2::{ObjectType, Oid, Repository, Tree};
+use git2::{Oid, Repository};
 use serde::{Deserialize, Serialize};
+
+use super::objects::{self, EntryKind, IdMap, Objects};
+use super::pack::{Id, Kind};
 
 /// What the history says about one secret beyond where it first appeared.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,38 +54,53 @@ impl Wanted {
 
 /// Which secrets a tree holds, and at which paths; memoised per tree id, so the trees shared by
 /// consecutive commits and by refs are read once.
-struct Trees<'r> {
-    repo: &'r Repository,
-    memo: HashMap<Oid, Vec<(usize, String)>>,
+struct Trees<'r, 'o> {
+    objects: &'r mut Objects<'o>,
+    memo: IdMap<Vec<(usize, String)>>,
 }
 
-impl Trees<'_> {
-    fn holds(&mut self, tree: &Tree, wanted: &Wanted) -> Vec<(usize, String)> {
-        if let Some(found) = self.memo.get(&tree.id()) {
+impl Trees<'_, '_> {
+    fn holds(&mut self, tree: &Id, wanted: &Wanted) -> Vec<(usize, String)> {
+        if let Some(found) = self.memo.get(tree) {
             return found.clone();
         }
         let mut found = Vec::new();
-        for entry in tree.iter() {
-            let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
-            match entry.kind() {
-                Some(ObjectType::Blob) => {
-                    if let Some(secrets) = wanted.blobs.get(&entry.id()) {
-                        found.extend(secrets.iter().map(|&s| (s, name.clone())));
-                    }
-                }
-                Some(ObjectType::Tree) => {
-                    if let Ok(sub) = self.repo.find_tree(entry.id()) {
-                        for (s, path) in self.holds(&sub, wanted) {
-                            found.push((s, format!("{name}/{path}")));
+        // An unreadable tree holds nothing as far as this is concerned: the scan has already
+        // reported what it could not read.
+        if let Ok(data) = self.objects.read(tree, Kind::Tree) {
+            for entry in objects::entries(&data).map_while(Result::ok) {
+                match entry.kind {
+                    EntryKind::Blob => {
+                        if let Some(secrets) = wanted.blobs.get(&objects::oid(entry.id)) {
+                            let name = String::from_utf8_lossy(entry.name).into_owned();
+                            found.extend(secrets.iter().map(|&s| (s, name.clone())));
                         }
                     }
+                    EntryKind::Tree => {
+                        let sub = self.holds(entry.id, wanted);
+                        if !sub.is_empty() {
+                            let name = String::from_utf8_lossy(entry.name);
+                            for (s, path) in sub {
+                                found.push((s, format!("{name}/{path}")));
+                            }
+                        }
+                    }
+                    EntryKind::Gitlink => {}
                 }
-                _ => {}
             }
         }
-        self.memo.insert(tree.id(), found.clone());
+        self.memo.insert(*tree, found.clone());
         found
     }
+}
+
+/// A commit's first parent, from its header (`tree` line, then `parent` lines).
+fn first_parent(commit: &[u8]) -> Option<Id> {
+    let line = commit.split(|&b| b == b'\n').nth(1)?;
+    let hex = line.strip_prefix(b"parent ")?.get(..40)?;
+    let mut id = [0u8; 20];
+    hex::decode_to_slice(hex, &mut id).ok()?;
+    Some(id)
 }
 
 fn rfc3339(c: &git2::Commit) -> String {
@@ -91,14 +109,14 @@ fn rfc3339(c: &git2::Commit) -> String {
 }
 
 /// The exposure of each wanted secret, in the order given to [`Wanted::new`].
-pub fn exposure(repo: &Repository, wanted: &Wanted) -> Vec<Exposure> {
+pub fn exposure(repo: &Repository, objects: &mut Objects, wanted: &Wanted) -> Vec<Exposure> {
     let mut out = vec![Exposure::default(); wanted.secrets];
     if wanted.blobs.is_empty() {
         return out;
     }
     let mut trees = Trees {
-        repo,
-        memo: HashMap::new(),
+        objects,
+        memo: IdMap::default(),
     };
     // Refs: branches and tags (remote-tracking branches too: a bare mirror has nothing else).
     if let Ok(refs) = repo.references() {
@@ -115,7 +133,7 @@ pub fn exposure(repo: &Repository, wanted: &Wanted) -> Vec<Exposure> {
                 .or_else(|| name.strip_prefix("refs/"))
                 .unwrap_or(&name)
                 .to_string();
-            for (s, path) in trees.holds(&tree, wanted) {
+            for (s, path) in trees.holds(&objects::id(tree.id()), wanted) {
                 let e = &mut out[s];
                 if !e.refs.contains(&shown) {
                     e.refs.push(shown.clone());
@@ -132,10 +150,7 @@ pub fn exposure(repo: &Repository, wanted: &Wanted) -> Vec<Exposure> {
         return out;
     };
     let at_head: Vec<bool> = {
-        let held = head
-            .tree()
-            .map(|t| trees.holds(&t, wanted))
-            .unwrap_or_default();
+        let held = trees.holds(&objects::id(head.tree_id()), wanted);
         (0..wanted.secrets)
             .map(|s| held.iter().any(|(i, _)| *i == s))
             .collect()
@@ -147,24 +162,41 @@ pub fn exposure(repo: &Repository, wanted: &Wanted) -> Vec<Exposure> {
             pending.push(s);
         }
     }
-    let mut child = head;
+    // The line is read through the pack reader (a commit's tree and first parent are its first
+    // lines); only the commit that removed a secret is read with libgit2, for its date.
+    let mut child = objects::id(head.id());
     while !pending.is_empty() {
-        let Ok(parent) = child.parent(0) else {
+        let Some(parent) = trees
+            .objects
+            .read(&child, Kind::Commit)
+            .ok()
+            .and_then(|c| first_parent(&c))
+        else {
             break;
         };
-        let held = parent
-            .tree()
-            .map(|t| trees.holds(&t, wanted))
-            .unwrap_or_default();
-        pending.retain(|&s| {
-            if held.iter().any(|(i, _)| *i == s) {
-                out[s].removed_commit = Some(child.id().to_string());
-                out[s].removed_date = Some(rfc3339(&child));
-                false
-            } else {
-                true
+        let Some(tree) = trees
+            .objects
+            .read(&parent, Kind::Commit)
+            .ok()
+            .and_then(|c| objects::commit_tree(&c))
+        else {
+            break;
+        };
+        let held = trees.holds(&tree, wanted);
+        let removed: Vec<usize> = pending
+            .iter()
+            .copied()
+            .filter(|&s| held.iter().any(|(i, _)| *i == s))
+            .collect();
+        if !removed.is_empty() {
+            let oid = objects::oid(&child);
+            let date = repo.find_commit(oid).map(|c| rfc3339(&c)).ok();
+            for s in removed {
+                out[s].removed_commit = Some(oid.to_string());
+                out[s].removed_date = date.clone();
             }
-        });
+            pending.retain(|s| out[*s].removed_commit.is_none());
+        }
         child = parent;
     }
     for e in &mut out {
