@@ -34,6 +34,28 @@ pub struct Exposure {
 pub struct Wanted {
     blobs: HashMap<Oid, Vec<usize>>,
     secrets: usize,
+    order: Option<Order>,
+}
+
+/// Where the walk met the commits and the secrets: a commit holds a secret only if it comes no
+/// earlier in the walk than the first commit holding one of its blobs (that is where the walk
+/// recorded the blob), so older refs and the older part of HEAD's line need not be read.
+struct Order {
+    commit: HashMap<Oid, u32>,
+    /// For each secret, the earliest commit that introduced one of its blobs (`None`: a blob
+    /// reached from a ref that names a tree, which commits may hold anywhere).
+    intro: Vec<Option<u32>>,
+}
+
+impl Order {
+    /// True when commit `c` (walked) is older than every secret in `of`.
+    fn before_all(&self, c: &Oid, of: impl IntoIterator<Item = usize>) -> bool {
+        let Some(&i) = self.commit.get(c) else {
+            return false;
+        };
+        of.into_iter()
+            .all(|s| self.intro[s].is_some_and(|first| i < first))
+    }
 }
 
 impl Wanted {
@@ -48,7 +70,24 @@ impl Wanted {
         Wanted {
             blobs,
             secrets: holds.len(),
+            order: None,
         }
+    }
+
+    /// The same, knowing the walk order of `commits` and, for each secret, the index there of the
+    /// commit that first introduced one of its blobs.
+    pub fn with_order(mut self, commits: &[Oid], intro: Vec<Option<u32>>) -> Wanted {
+        let commit = commits
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (*c, i as u32))
+            .collect();
+        self.order = Some(Order { commit, intro });
+        self
+    }
+
+    fn before_all(&self, c: &Oid, of: impl IntoIterator<Item = usize>) -> bool {
+        self.order.as_ref().is_some_and(|o| o.before_all(c, of))
     }
 }
 
@@ -125,6 +164,11 @@ pub fn exposure(repo: &Repository, objects: &mut Objects, wanted: &Wanted) -> Ve
             if r.symbolic_target_bytes().is_some() {
                 continue;
             }
+            if let Ok(c) = r.peel_to_commit()
+                && wanted.before_all(&c.id(), 0..wanted.secrets)
+            {
+                continue;
+            }
             let Ok(tree) = r.peel_to_tree() else {
                 continue;
             };
@@ -174,6 +218,10 @@ pub fn exposure(repo: &Repository, objects: &mut Objects, wanted: &Wanted) -> Ve
         else {
             break;
         };
+        // Older than every pending secret: neither this commit nor any before it holds one.
+        if wanted.before_all(&objects::oid(&parent), pending.iter().copied()) {
+            break;
+        }
         let Some(tree) = trees
             .objects
             .read(&parent, Kind::Commit)

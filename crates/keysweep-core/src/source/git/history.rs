@@ -105,6 +105,14 @@ impl History {
         // reported.
         git2::opts::enable_caching(false);
         git2::opts::strict_hash_verification(false);
+        // libgit2 reads commits (the revision walk) and what the pack reader leaves to it; pages
+        // it maps stay resident until unmapped, and by default it maps a pack in 1 GiB windows and
+        // keeps up to 8 GiB mapped. Small windows and a small total keep the resident size down.
+        // SAFETY: set before any repository is opened here; the values are plain sizes.
+        unsafe {
+            let _ = git2::opts::set_mwindow_size(8 << 20);
+            let _ = git2::opts::set_mwindow_mapped_limit(32 << 20);
+        }
         let (repo, guard) = odb::open(at)?;
         if repo.is_shallow() {
             diag.warn(
@@ -156,11 +164,26 @@ impl History {
 
     /// Where the secrets that the blobs in `holds[i]` hold are still exposed (see [`super::exposure`]).
     pub fn exposure(&self, holds: &[Vec<Oid>]) -> Vec<super::exposure::Exposure> {
+        let wanted: HashSet<Oid> = holds.iter().flatten().copied().collect();
+        let site: HashMap<Oid, Option<u32>> = self
+            .blobs
+            .iter()
+            .filter(|b| wanted.contains(&b.oid))
+            .map(|b| (b.oid, b.commit))
+            .collect();
+        let intro = holds
+            .iter()
+            .map(|list| {
+                list.iter()
+                    .map(|b| site.get(b).copied().flatten())
+                    .try_fold(u32::MAX, |m, c| c.map(|c| m.min(c)))
+            })
+            .collect();
         let mut objects = Objects::new(&self.packs, Git::Own(&self.repo), &self.guard);
         super::exposure::exposure(
             &self.repo,
             &mut objects,
-            &super::exposure::Wanted::new(holds),
+            &super::exposure::Wanted::new(holds).with_order(&self.commits, intro),
         )
     }
 

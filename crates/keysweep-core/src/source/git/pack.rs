@@ -55,7 +55,9 @@ const MAX_DEPTH: usize = 10_000;
 /// only a claim until the data is inflated.
 pub const MAX_OBJECT: u64 = 1 << 30;
 /// Bytes of decoded objects a [`Reader`] keeps for the deltas that follow.
-const CACHE_BYTES: usize = 64 << 20;
+const CACHE_BYTES: usize = 32 << 20;
+/// Bytes of a pack read between two releases of its mapped pages (see [`Pack::touch`]).
+const RELEASE_EVERY: u64 = 32 << 20;
 /// Leading bytes inflated to tell a binary blob before inflating the rest.
 const SNIFF: usize = 8192;
 const IDX_MAGIC: [u8; 4] = [0xff, b't', b'O', b'c'];
@@ -72,6 +74,8 @@ pub struct Pack {
     offsets64: usize,
     /// How many entries the 64-bit table holds.
     large: usize,
+    /// Bytes read from the pack since its pages were last released.
+    touched: std::sync::atomic::AtomicU64,
 }
 
 /// An entry's header, as stored.
@@ -111,6 +115,10 @@ impl Pack {
             unsafe { Mmap::map(&f) }.ok()
         };
         let (pmap, imap) = (map(pack)?, map(&idx_path)?);
+        // Entries are read here and there, each about once: without this, every fault would map
+        // the pages around it too, and the resident size would follow the pack's, not the reads'.
+        let _ = pmap.advise(memmap2::Advice::Random);
+        let _ = imap.advise(memmap2::Advice::Random);
         let i: &[u8] = &imap;
         if i.len() < 8 + 1024 + 40 || i[..4] != IDX_MAGIC || be32(i, 4) != 2 {
             return None;
@@ -149,6 +157,7 @@ impl Pack {
             offsets32,
             offsets64,
             large,
+            touched: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -276,6 +285,45 @@ impl Pack {
     /// The zlib stream of an entry, up to the end of the pack's entries.
     fn stream(&self, h: &Header) -> &[u8] {
         &self.pack[h.data..self.pack.len() - 20]
+    }
+
+    /// An entry inflated whole.
+    fn inflate(&self, z: &mut Inflater, h: &Header) -> Result<Vec<u8>, Damage> {
+        let out = z.inflate(self.stream(h), h.size);
+        self.touch_pages(z.0.total_in());
+        out
+    }
+
+    /// Counts the pages an entry's `n` bytes occupy (at least one).
+    fn touch_pages(&self, n: u64) {
+        self.touch((n / 4096 + 1) * 4096);
+    }
+
+    /// Counts `n` bytes of the pack read, and every [`RELEASE_EVERY`] bytes gives the mapped pages
+    /// back. Each entry is read about once, so pages kept mapped only add to the resident size
+    /// (the whole pack, by the end); given back, they stay in the page cache and fault back in
+    /// cheaply if read again.
+    fn touch(&self, n: u64) {
+        use std::sync::atomic::Ordering;
+        let before = self.touched.fetch_add(n, Ordering::Relaxed);
+        if before < RELEASE_EVERY && before + n >= RELEASE_EVERY {
+            self.release();
+            self.touched.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Drops the mapped pages of the pack and its index from this process (not from the page
+    /// cache).
+    fn release(&self) {
+        #[cfg(unix)]
+        // SAFETY: both maps are read-only views of files: discarded pages are read again from the
+        // file (the page cache) on the next access, with the same contents.
+        unsafe {
+            let _ = self
+                .pack
+                .unchecked_advise(memmap2::UncheckedAdvice::DontNeed);
+            let _ = self.idx.unchecked_advise(memmap2::UncheckedAdvice::DontNeed);
+        }
     }
 }
 
@@ -565,7 +613,7 @@ impl<'a> Reader<'a> {
             match h.base {
                 Base::None => {
                     let kind = Kind::from_code(h.code).expect("a base type");
-                    let d = Arc::new(self.z.inflate(pack.stream(&h), h.size)?);
+                    let d = Arc::new(pack.inflate(&mut self.z, &h)?);
                     if !chain.is_empty() {
                         self.keep(p, cur, kind, &d);
                     }
@@ -593,7 +641,7 @@ impl<'a> Reader<'a> {
             }
         };
         while let Some((at, h)) = chain.pop() {
-            let delta = self.z.inflate(pack.stream(&h), h.size)?;
+            let delta = pack.inflate(&mut self.z, &h)?;
             data = Arc::new(apply_delta(&data, &delta)?);
             self.keep(p, at, kind, &data);
         }
@@ -700,7 +748,13 @@ impl Pack {
         let mut code: Vec<u8> = vec![0; nodes.len()];
         let mut external: HashMap<u32, Id> = HashMap::new();
         let mut broken: HashMap<u32, Damage> = HashMap::new();
+        let mut released_at = 0;
         for (i, node) in nodes.iter().enumerate() {
+            // In pack order: the pages behind are not read again here.
+            if node.off - released_at > RELEASE_EVERY {
+                self.release();
+                released_at = node.off;
+            }
             match self.header(node.off) {
                 Ok(h) => {
                     code[i] = h.code;
@@ -735,6 +789,8 @@ impl Pack {
                 }
             }
         }
+        // Every entry's header was read: give those pages back before decoding starts.
+        self.release();
         // Children lists (compressed rows), and the roots: entries with no base in this pack.
         let mut counts = vec![0u32; nodes.len() + 1];
         for &p in &parent {
@@ -882,8 +938,9 @@ impl Traverse<'_> {
                 Some(Err(why)) => return self.fail(r, &why),
                 None => return self.fail(r, "damaged pack: a delta's base is missing"),
             };
-            match z
-                .inflate(self.pack.stream(&h), h.size)
+            match self
+                .pack
+                .inflate(z, &h)
                 .and_then(|d| apply_delta(&base, &d))
             {
                 Ok(d) => d,
@@ -897,7 +954,7 @@ impl Traverse<'_> {
                 // A leaf: settle size and binary before inflating all of it.
                 return self.leaf_base(r, &h, z, buf);
             }
-            match z.inflate(self.pack.stream(&h), h.size) {
+            match self.pack.inflate(z, &h) {
                 Ok(d) => d,
                 Err(why) => return self.fail(r, &why),
             }
@@ -914,13 +971,17 @@ impl Traverse<'_> {
         }
         let size = h.size as usize;
         let input = self.pack.stream(h);
-        match z.partial(input, size, SNIFF, buf) {
+        let sniffed = z.partial(input, size, SNIFF, buf);
+        self.pack.touch_pages(z.0.total_in());
+        match sniffed {
             Ok(true) => {}
             Ok(false) => {
                 if crate::engine::is_binary(buf) {
                     return self.sink.blob(id, Contents::Binary);
                 }
-                if let Err(why) = z.inflate_into(input, size, buf) {
+                let whole = z.inflate_into(input, size, buf);
+                self.pack.touch_pages(z.0.total_in());
+                if let Err(why) = whole {
                     return self.sink.damaged(id, &why);
                 }
             }
@@ -955,7 +1016,7 @@ impl Traverse<'_> {
             let out = self
                 .pack
                 .header(node.off)
-                .and_then(|h| z.inflate(self.pack.stream(&h), h.size))
+                .and_then(|h| self.pack.inflate(z, &h))
                 .and_then(|d| apply_delta(&base, &d));
             drop(base);
             match out {
