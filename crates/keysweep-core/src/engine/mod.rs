@@ -3,13 +3,12 @@
 //! checks (entropy, validators, placeholders, allowlists) before they become matches.
 
 pub mod filters;
+mod keywords;
 pub mod lines;
 #[cfg(test)]
 mod props;
 
 use std::collections::BTreeMap;
-
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use crate::error::{Error, Result};
 use crate::rules::validate::{self, Verdict};
@@ -44,7 +43,10 @@ pub struct Match {
 
 pub struct Engine {
     rules: Vec<Rule>,
-    prefilter: AhoCorasick,
+    prefilter: keywords::Keywords,
+    /// The prefilter's patterns (lowercase keywords), by index.
+    #[cfg(test)]
+    patterns: Vec<String>,
     /// For each prefilter pattern, the rules that use it as a keyword.
     pattern_rules: Vec<Vec<usize>>,
     /// Rules with no keyword: their regex runs over the whole input (each has a validator).
@@ -74,14 +76,9 @@ impl Engine {
                 }
             }
         }
-        // Standard semantics so overlapping iteration reports every keyword, including keywords that
-        // are prefixes of one another (`xox` and `xoxb-`). A DFA always: past 100 patterns the crate
-        // would otherwise pick an NFA, which halves throughput on the one pass that sees every byte.
-        let prefilter = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&patterns)
+        // Every occurrence of every keyword, including keywords that are prefixes of one another
+        // (`xox` and `xoxb-`).
+        let prefilter = keywords::Keywords::new(&patterns)
             .map_err(|e| Error::Usage(format!("cannot build the keyword prefilter: {e}")))?;
         let unanchored = (0..rules.len())
             .filter(|&i| rules[i].keywords.is_empty())
@@ -89,6 +86,8 @@ impl Engine {
         Ok(Engine {
             rules,
             prefilter,
+            #[cfg(test)]
+            patterns,
             pattern_rules,
             unanchored,
             allow,
@@ -193,11 +192,11 @@ impl Engine {
                 }
             }
         };
-        for hit in self.prefilter.find_overlapping_iter(data) {
-            for &ri in &self.pattern_rules[hit.pattern().as_usize()] {
+        self.prefilter.each(data, |hit| {
+            for &ri in &self.pattern_rules[hit.pattern] {
                 let rule = &self.rules[ri];
-                let start = hit.start().saturating_sub(rule.lookbehind);
-                let end = (hit.end() + rule.window).min(data.len());
+                let start = hit.start.saturating_sub(rule.lookbehind);
+                let end = (hit.end + rule.window).min(data.len());
                 match &mut open[ri] {
                     // Hits come in order of their end; a longer keyword may start a little
                     // earlier than a shorter one before it.
@@ -212,7 +211,7 @@ impl Engine {
                     }
                 }
             }
-        }
+        });
         for (ri, w) in open.iter().enumerate() {
             if let Some(w) = w {
                 close(ri, *w, &mut done);
@@ -685,7 +684,12 @@ window = 16
     /// The windows as they were computed before streaming: every hit stored, sorted, merged.
     fn windows_reference(e: &Engine, data: &[u8]) -> Vec<(usize, usize, usize)> {
         let mut raw: Vec<(usize, usize, usize)> = Vec::new();
-        for hit in e.prefilter.find_overlapping_iter(data) {
+        let reference = aho_corasick::AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .build(&e.patterns)
+            .unwrap();
+        for hit in reference.find_overlapping_iter(data) {
             for &ri in &e.pattern_rules[hit.pattern().as_usize()] {
                 let rule = &e.rules[ri];
                 let start = hit.start().saturating_sub(rule.lookbehind);

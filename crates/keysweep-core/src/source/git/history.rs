@@ -5,22 +5,25 @@
 //! content, not commits x files. One walk over the commits, oldest first, visits each commit's tree but
 //! descends only into subtrees never seen before: an unchanged directory has the same tree id as in the
 //! parent, so it is skipped whole, and a blob is recorded the first time it appears, with the commit and
-//! path where it appeared. The blobs are then read and scanned in parallel, with one repository handle
-//! per thread (libgit2 handles are not shareable across threads), grouped by path: successive versions
-//! of a file are stored as deltas of one another, and reading them together keeps their common bases
-//! in libgit2's small delta-base cache (a third less CPU on rust-lang/cargo than reading in commit
-//! order). Only the blobs that matched are then attributed.
+//! path where it appeared. Trees are read by keysweep's own pack reader ([`super::pack`]) and parsed in
+//! place. The blobs are then decoded pack by pack in parallel, each pack entry inflated once and each
+//! delta applied once to a base still at hand ([`super::pack::Pack::blobs`]); what the packs do not
+//! hold (loose blobs, packs the reader did not open, entries it found damaged) is read afterwards one
+//! by one. Only the blobs that matched are then attributed.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use git2::{ObjectType, Oid, Repository, Sort};
 use globset::GlobSet;
 use rayon::prelude::*;
 
+use super::objects::{self, EntryKind, Git, IdMap, IdSet, Objects};
 use super::odb::{self, Guard};
+use super::pack::{BlobSink, Contents, Id, Kind, Packs};
 use crate::error::{Error, Result};
 use crate::finding::{CommitInfo, Finding};
 use crate::source::{Consumer, Origin, Text, text};
@@ -39,11 +42,9 @@ pub struct HistoryOptions {
     pub max_file_size: u64,
 }
 
-/// Git's mode for a submodule entry: it names a commit in another repository, not content here.
-const GITLINK_MODE: i32 = 0o160000;
-
-/// Blobs are handed to scanning threads in runs, so neighbouring blobs (versions of one file, often
-/// deltas of one another) are read by the same thread, one after another.
+/// Blobs the packs did not hold are handed to scanning threads in runs, so neighbouring blobs
+/// (versions of one file, often deltas of one another) are read by the same thread, one after
+/// another.
 const BATCH: usize = 256;
 
 /// A blob as first seen: by which commit (index into the walk order) and at which path.
@@ -58,18 +59,21 @@ struct BlobSite {
 
 /// The commit walk's state: the new blobs found so far, and what has been seen.
 struct Walk<'a> {
-    guard: &'a Guard,
+    objects: Objects<'a>,
     path_allow: &'a GlobSet,
-    stats: &'a Stats,
+    /// Commits walked, by all ranges (for progress).
+    walked: &'a std::sync::atomic::AtomicUsize,
     diag: &'a dyn Diagnostics,
+    /// What could not be read, and why: reported once the ranges are merged.
+    unread: Vec<(String, String)>,
     blobs: Vec<BlobSite>,
-    seen_blobs: HashSet<Oid>,
+    seen_blobs: IdSet,
     /// Trees whose every blob has been recorded, wherever they appear.
-    seen_trees: HashSet<Oid>,
+    seen_trees: IdSet,
     /// Trees holding path-allowlisted entries: what they contribute depends on where they sit.
-    seen_trees_at: HashSet<(Oid, String)>,
+    seen_trees_at: HashSet<(Id, String)>,
     /// Blobs seen only at allowlisted paths (so far).
-    allowlisted: HashSet<Oid>,
+    allowlisted: IdSet,
     /// Whether to record anything (false while marking what the boundary of a range already held).
     recording: bool,
 }
@@ -79,6 +83,7 @@ struct Walk<'a> {
 pub struct History {
     repo: Repository,
     guard: Arc<Guard>,
+    packs: Packs,
     git_dir: PathBuf,
     commits: Vec<Oid>,
     blobs: Vec<BlobSite>,
@@ -100,6 +105,14 @@ impl History {
         // reported.
         git2::opts::enable_caching(false);
         git2::opts::strict_hash_verification(false);
+        // libgit2 reads commits (the revision walk) and what the pack reader leaves to it; pages
+        // it maps stay resident until unmapped, and by default it maps a pack in 1 GiB windows and
+        // keeps up to 8 GiB mapped. Small windows and a small total keep the resident size down.
+        // SAFETY: set before any repository is opened here; the values are plain sizes.
+        unsafe {
+            let _ = git2::opts::set_mwindow_size(8 << 20);
+            let _ = git2::opts::set_mwindow_mapped_limit(32 << 20);
+        }
         let (repo, guard) = odb::open(at)?;
         if repo.is_shallow() {
             diag.warn(
@@ -107,10 +120,17 @@ impl History {
                  (fetch with `git fetch --unshallow` for a complete audit)",
             );
         }
-        let (commits, blobs) = walk(&repo, &guard, opts, path_allow, stats, diag)?;
+        let packs = Packs::open(guard.object_dirs());
+        let (commits, other_tips) = commits(&repo, &guard, opts, stats, diag)?;
+        let repo = Mutex::new(repo);
+        let blobs = walk(
+            &repo, &guard, &packs, &commits, other_tips, opts, path_allow, stats, diag,
+        );
+        let repo = repo.into_inner().unwrap_or_else(|e| e.into_inner());
         Ok(History {
             git_dir: repo.path().to_path_buf(),
             guard: Arc::new(guard),
+            packs,
             repo,
             commits,
             blobs,
@@ -122,7 +142,7 @@ impl History {
         self.repo.workdir()
     }
 
-    /// Reads every blob in parallel, grouped by path, and hands it to `consume` with its blob id.
+    /// Reads every blob in parallel and hands it to `consume` with its blob id.
     pub fn blobs(
         &self,
         max_file_size: u64,
@@ -133,6 +153,7 @@ impl History {
         scan_blobs(
             &self.git_dir,
             &self.guard,
+            &self.packs,
             &self.blobs,
             max_file_size,
             stats,
@@ -143,7 +164,27 @@ impl History {
 
     /// Where the secrets that the blobs in `holds[i]` hold are still exposed (see [`super::exposure`]).
     pub fn exposure(&self, holds: &[Vec<Oid>]) -> Vec<super::exposure::Exposure> {
-        super::exposure::exposure(&self.repo, &super::exposure::Wanted::new(holds))
+        let wanted: HashSet<Oid> = holds.iter().flatten().copied().collect();
+        let site: HashMap<Oid, Option<u32>> = self
+            .blobs
+            .iter()
+            .filter(|b| wanted.contains(&b.oid))
+            .map(|b| (b.oid, b.commit))
+            .collect();
+        let intro = holds
+            .iter()
+            .map(|list| {
+                list.iter()
+                    .map(|b| site.get(b).copied().flatten())
+                    .try_fold(u32::MAX, |m, c| c.map(|c| m.min(c)))
+            })
+            .collect();
+        let mut objects = Objects::new(&self.packs, Git::Own(&self.repo), &self.guard);
+        super::exposure::exposure(
+            &self.repo,
+            &mut objects,
+            &super::exposure::Wanted::new(holds).with_order(&self.commits, intro),
+        )
     }
 
     /// Gives each finding the commit that introduced its blob, and keeps one finding per (rule,
@@ -169,16 +210,15 @@ pub fn merge_worktree(history: &mut Vec<Finding>, worktree: Vec<Finding>) {
     );
 }
 
-/// Walks the commits of every ref (or the `--branch` ones), minus what `--since` or `--range`
-/// exclude. Returns the commits in walk order and the blobs they introduce, in order of appearance.
-fn walk(
+/// The commits of every ref (or the `--branch` ones), minus what `--since` or `--range` exclude, in
+/// walk order; and the refs that name a tree or a blob rather than a commit.
+fn commits(
     repo: &Repository,
     guard: &Guard,
     args: &HistoryOptions,
-    path_allow: &GlobSet,
     stats: &Stats,
     diag: &dyn Diagnostics,
-) -> Result<(Vec<Oid>, Vec<BlobSite>)> {
+) -> Result<(Vec<Oid>, Vec<Tip>)> {
     let git = |what: &str, e: git2::Error| Error::git(what, &e);
     let mut revwalk = repo.revwalk().map_err(|e| git("cannot walk history", e))?;
     // Parents before children, and among unrelated branches the older commit first, so the first
@@ -243,63 +283,105 @@ fn walk(
             Err(e) => stats.unread(diag, "a commit's parents (history walk)", e.message()),
         }
     }
+    Ok((commits, other_tips))
+}
 
-    let mut w = Walk {
-        guard,
+/// Commits per range below which a walk is not split between threads.
+const MIN_RANGE: usize = 256;
+
+/// The blobs the commits introduce, in order of appearance. The commits are split into one
+/// contiguous range per thread, each walked with its own reader and its own record of what it has
+/// seen; a blob's site is then the one of the earliest range that saw it, which is where a single
+/// walk would have seen it first. Each range after the first reads the whole tree of its first
+/// commit, once. `--since` and `--range` walk in one go (what the excluded parents held is marked
+/// first).
+#[allow(clippy::too_many_arguments)]
+fn walk(
+    repo: &Mutex<Repository>,
+    guard: &Guard,
+    packs: &Packs,
+    commits: &[Oid],
+    other_tips: Vec<Tip>,
+    args: &HistoryOptions,
+    path_allow: &GlobSet,
+    stats: &Stats,
+    diag: &dyn Diagnostics,
+) -> Vec<BlobSite> {
+    let walked = std::sync::atomic::AtomicUsize::new(0);
+    let new_walk = || Walk {
+        objects: Objects::new(packs, Git::Shared(repo), guard),
         path_allow,
-        stats,
+        walked: &walked,
         diag,
+        unread: Vec::new(),
         blobs: Vec::new(),
-        seen_blobs: HashSet::new(),
-        seen_trees: HashSet::new(),
+        seen_blobs: IdSet::default(),
+        seen_trees: IdSet::default(),
         seen_trees_at: HashSet::new(),
-        allowlisted: HashSet::new(),
-        recording: false,
+        allowlisted: IdSet::default(),
+        recording: true,
     };
-    if args.range.is_some() || args.since.is_some() {
-        // What the excluded parents already held is not introduced by the selected commits.
-        let selected: HashSet<Oid> = commits.iter().copied().collect();
-        for &oid in &commits {
-            let commit = match repo.find_commit(oid) {
-                Ok(c) => c,
-                Err(e) => {
-                    w.unread(&format!("commit {oid}"), oid, &e);
-                    continue;
-                }
-            };
-            for parent in commit.parent_ids().filter(|p| !selected.contains(p)) {
-                match repo.find_commit(parent).and_then(|c| c.tree()) {
-                    Ok(tree) => {
-                        w.tree(repo, &tree, &mut Vec::new(), None);
-                    }
-                    // Not knowing what the parent held makes everything look new: over-reporting,
-                    // but the scan must still say it could not read it.
-                    Err(e) => w.unread(&format!("commit {parent}"), parent, &e),
-                }
+    let bounded = args.range.is_some() || args.since.is_some();
+    let parts = if bounded {
+        1
+    } else {
+        rayon::current_num_threads()
+            .min(commits.len() / MIN_RANGE)
+            .max(1)
+    };
+    let ranges: Vec<Seen> = (0..parts)
+        .into_par_iter()
+        .map(|k| {
+            let (from, to) = (k * commits.len() / parts, (k + 1) * commits.len() / parts);
+            let mut w = new_walk();
+            if bounded {
+                w.mark_excluded_parents(commits);
+            }
+            for (i, &oid) in commits.iter().enumerate().take(to).skip(from) {
+                w.commit(oid, Some(i as u32));
+            }
+            w.into_seen()
+        })
+        .collect();
+    // Merged range by range: a blob keeps the site of the earliest range that saw it.
+    let mut all = new_walk();
+    for r in ranges {
+        for site in r.blobs {
+            if all.seen_blobs.insert(objects::id(site.oid)) {
+                all.blobs.push(BlobSite {
+                    seq: all.blobs.len(),
+                    ..site
+                });
             }
         }
+        // Blobs seen without being recorded too (what excluded parents held).
+        all.seen_blobs.extend(r.seen_blobs);
+        all.seen_trees.extend(r.seen_trees);
+        all.seen_trees_at.extend(r.seen_trees_at);
+        all.allowlisted.extend(r.allowlisted);
+        all.unread.extend(r.unread);
     }
-    w.recording = true;
-    for (i, &oid) in commits.iter().enumerate() {
-        let tree = repo.find_commit(oid).and_then(|c| c.tree());
-        match tree {
-            Ok(tree) => {
-                w.tree(repo, &tree, &mut Vec::new(), Some(i as u32));
-            }
-            Err(e) => w.unread(&format!("commit {oid}"), oid, &e),
-        }
-        if i % 64 == 0 {
-            diag.status(&format!("walking history: {} commits", i + 1));
+    {
+        let git = repo.lock().unwrap_or_else(|e| e.into_inner());
+        for tip in other_tips {
+            all.non_commit_tip(&git, &tip);
         }
     }
-    for tip in other_tips {
-        w.non_commit_tip(repo, &tip);
+    // What could not be read, once each, however many ranges met it.
+    let mut named = HashSet::new();
+    for (what, why) in &all.unread {
+        if named.insert(what.as_str()) {
+            stats.unread(diag, what, why);
+        }
     }
     Stats::add(
         &stats.skipped_allowlisted,
-        w.allowlisted.difference(&w.seen_blobs).count() as u64,
+        all.allowlisted
+            .iter()
+            .filter(|b| !all.seen_blobs.contains(*b))
+            .count() as u64,
     );
-    Ok((commits, w.blobs))
+    all.blobs
 }
 
 /// A ref's name and the object it points to.
@@ -372,36 +454,104 @@ fn resolve_commit(repo: &Repository, spec: &str) -> Result<Oid> {
         .id())
 }
 
+/// What a walk of one range found: sent back to be merged.
+struct Seen {
+    blobs: Vec<BlobSite>,
+    seen_blobs: IdSet,
+    seen_trees: IdSet,
+    seen_trees_at: HashSet<(Id, String)>,
+    allowlisted: IdSet,
+    unread: Vec<(String, String)>,
+}
+
 impl Walk<'_> {
-    /// Counts and names an object the walk could not read, saying so plainly when it is damaged.
-    fn unread(&self, what: &str, oid: Oid, e: &git2::Error) {
-        let why = self.guard.damage(oid).unwrap_or(e.message());
-        self.stats.unread(self.diag, what, why);
+    fn into_seen(self) -> Seen {
+        Seen {
+            blobs: self.blobs,
+            seen_blobs: self.seen_blobs,
+            seen_trees: self.seen_trees,
+            seen_trees_at: self.seen_trees_at,
+            allowlisted: self.allowlisted,
+            unread: self.unread,
+        }
+    }
+
+    /// Records an object the walk could not read.
+    fn unread(&mut self, what: &str, why: &str) {
+        self.unread.push((what.to_string(), why.to_string()));
+    }
+
+    /// Marks what the parents outside `commits` held: it was not introduced by `commits`.
+    fn mark_excluded_parents(&mut self, commits: &[Oid]) {
+        let selected: HashSet<Oid> = commits.iter().copied().collect();
+        self.recording = false;
+        for &oid in commits {
+            let data = match self.objects.read(&objects::id(oid), Kind::Commit) {
+                Ok(d) => d,
+                Err(why) => {
+                    self.unread(&format!("commit {oid}"), &why);
+                    continue;
+                }
+            };
+            // Not knowing what a parent held makes everything look new: over-reporting, but the
+            // scan says it could not read it.
+            for parent in objects::commit_parents(&data).filter(|p| !selected.contains(p)) {
+                self.commit(parent, None);
+            }
+        }
+        self.recording = true;
+    }
+
+    /// Walks the tree of commit `oid`.
+    fn commit(&mut self, oid: Oid, index: Option<u32>) {
+        let n = self.walked.fetch_add(1, Ordering::Relaxed);
+        if n % 256 == 0 {
+            self.diag
+                .status(&format!("walking history: {} commits", n + 1));
+        }
+        let tree = self
+            .objects
+            .read(&objects::id(oid), Kind::Commit)
+            .and_then(|c| objects::commit_tree(&c).ok_or_else(|| "damaged commit: no tree".into()));
+        match tree {
+            Ok(tree) => {
+                self.enter(&tree, &mut Vec::new(), index);
+            }
+            Err(why) => self.unread(&format!("commit {oid}"), &why),
+        }
     }
 
     /// Records the blobs under `tree` not seen before. Returns false when something under it was
     /// skipped for its path, so the tree cannot be marked seen independently of where it sits.
-    fn tree(
-        &mut self,
-        repo: &Repository,
-        tree: &git2::Tree,
-        path: &mut Vec<u8>,
-        commit: Option<u32>,
-    ) -> bool {
+    fn tree(&mut self, id: &Id, data: &[u8], path: &mut Vec<u8>, commit: Option<u32>) -> bool {
         let mut independent = true;
-        for entry in tree.iter() {
-            if entry.filemode() == GITLINK_MODE {
+        for entry in objects::entries(data) {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(why) => {
+                    let at = String::from_utf8_lossy(path).into_owned();
+                    self.unread(&format!("tree {} at {at}", objects::oid(id)), why);
+                    break;
+                }
+            };
+            // Most entries of a new tree were seen in an earlier version of it: skip them before
+            // spending anything on their path.
+            let seen = match entry.kind {
+                EntryKind::Gitlink => true,
+                EntryKind::Tree => self.seen_trees.contains(entry.id),
+                EntryKind::Blob => self.seen_blobs.contains(entry.id),
+            };
+            if seen {
                 continue;
             }
             let len = path.len();
             if len > 0 {
                 path.push(b'/');
             }
-            path.extend_from_slice(entry.name_bytes());
-            let ok = match entry.kind() {
-                Some(ObjectType::Tree) => self.enter(repo, entry.id(), path, commit),
-                Some(ObjectType::Blob) => self.blob(entry.id(), path, commit),
-                _ => true,
+            path.extend_from_slice(entry.name);
+            let ok = match entry.kind {
+                EntryKind::Tree => self.enter(entry.id, path, commit),
+                _ => self.blob(entry.id, path, commit),
             };
             independent &= ok;
             path.truncate(len);
@@ -409,52 +559,47 @@ impl Walk<'_> {
         independent
     }
 
-    fn enter(
-        &mut self,
-        repo: &Repository,
-        oid: Oid,
-        path: &mut Vec<u8>,
-        commit: Option<u32>,
-    ) -> bool {
-        if self.seen_trees.contains(&oid) {
+    fn enter(&mut self, id: &Id, path: &mut Vec<u8>, commit: Option<u32>) -> bool {
+        if self.seen_trees.contains(id) {
             return true;
         }
         let here = |path: &[u8]| String::from_utf8_lossy(path).into_owned();
         let check_path = !self.path_allow.is_empty();
-        if check_path && self.seen_trees_at.contains(&(oid, here(path))) {
+        if check_path && self.seen_trees_at.contains(&(*id, here(path))) {
             return false;
         }
-        let sub = match repo.find_tree(oid) {
-            Ok(t) => t,
-            Err(e) => {
-                self.unread(&format!("tree {oid} at {}", here(path)), oid, &e);
-                self.seen_trees.insert(oid);
+        let data = match self.objects.read(id, Kind::Tree) {
+            Ok(d) => d,
+            Err(why) => {
+                let what = format!("tree {} at {}", objects::oid(id), here(path));
+                self.unread(&what, &why);
+                self.seen_trees.insert(*id);
                 return true;
             }
         };
-        let independent = self.tree(repo, &sub, path, commit);
+        let independent = self.tree(id, &data, path, commit);
         if independent {
-            self.seen_trees.insert(oid);
+            self.seen_trees.insert(*id);
         } else {
-            self.seen_trees_at.insert((oid, here(path)));
+            self.seen_trees_at.insert((*id, here(path)));
         }
         independent
     }
 
-    fn blob(&mut self, oid: Oid, path: &[u8], commit: Option<u32>) -> bool {
-        if self.seen_blobs.contains(&oid) {
+    fn blob(&mut self, id: &Id, path: &[u8], commit: Option<u32>) -> bool {
+        if self.seen_blobs.contains(id) {
             return true;
         }
         let shown = String::from_utf8_lossy(path);
         if !self.path_allow.is_empty() && self.path_allow.is_match(shown.as_ref()) {
-            self.allowlisted.insert(oid);
+            self.allowlisted.insert(*id);
             return false;
         }
-        self.seen_blobs.insert(oid);
+        self.seen_blobs.insert(*id);
         if self.recording {
             self.blobs.push(BlobSite {
                 seq: self.blobs.len(),
-                oid,
+                oid: objects::oid(id),
                 commit,
                 path: shown.into_owned(),
             });
@@ -468,31 +613,41 @@ impl Walk<'_> {
         let obj = match repo.find_object(tip.target, None) {
             Ok(o) => o,
             Err(e) => {
-                self.unread(&format!("ref {}", tip.name), tip.target, &e);
+                let why = self
+                    .objects
+                    .damage(tip.target)
+                    .unwrap_or(e.message())
+                    .to_string();
+                self.unread(&format!("ref {}", tip.name), &why);
                 return;
             }
         };
         let mut path = tip.name.clone().into_bytes();
         if let Ok(tree) = obj.peel_to_tree() {
             path.push(b':');
-            self.tree_under(repo, &tree, &mut path);
+            let id = objects::id(tree.id());
+            match self.objects.read(&id, Kind::Tree) {
+                Ok(data) => self.tree_under(&data, &mut path),
+                Err(why) => self.unread(&format!("ref {}", tip.name), &why),
+            }
         } else if let Ok(blob) = obj.peel_to_blob() {
-            self.blob(blob.id(), &path, None);
+            self.blob(&objects::id(blob.id()), &path, None);
         }
     }
 
-    fn tree_under(&mut self, repo: &Repository, tree: &git2::Tree, prefix: &mut Vec<u8>) {
-        for entry in tree.iter().filter(|e| e.filemode() != GITLINK_MODE) {
+    /// A ref's tree: entries named `<ref>:<name>`, each subtree walked as usual below that.
+    fn tree_under(&mut self, data: &[u8], prefix: &mut Vec<u8>) {
+        for entry in objects::entries(data).map_while(Result::ok) {
             let len = prefix.len();
-            prefix.extend_from_slice(entry.name_bytes());
-            match entry.kind() {
-                Some(ObjectType::Tree) => {
-                    self.enter(repo, entry.id(), prefix, None);
+            prefix.extend_from_slice(entry.name);
+            match entry.kind {
+                EntryKind::Tree => {
+                    self.enter(entry.id, prefix, None);
                 }
-                Some(ObjectType::Blob) => {
-                    self.blob(entry.id(), prefix, None);
+                EntryKind::Blob => {
+                    self.blob(entry.id, prefix, None);
                 }
-                _ => {}
+                EntryKind::Gitlink => {}
             }
             prefix.truncate(len);
         }
@@ -522,17 +677,43 @@ fn with_repo<T>(
     })
 }
 
-/// Reads the blobs in parallel, grouped by path, and hands each to `consume`.
+/// Reads the blobs, pack by pack and then the rest, and hands each to `consume`.
+#[allow(clippy::too_many_arguments)]
 fn scan_blobs(
     git_dir: &Path,
     guard: &Guard,
+    packs: &Packs,
     blobs: &[BlobSite],
     max_file_size: u64,
     stats: &Stats,
     diag: &dyn Diagnostics,
     consume: &Consumer,
 ) {
-    let mut order: Vec<&BlobSite> = blobs.iter().collect();
+    let sink = Sink {
+        index: blobs
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (objects::id(b.oid), i as u32))
+            .collect(),
+        sites: blobs,
+        done: blobs.iter().map(|_| AtomicBool::new(false)).collect(),
+        max: max_file_size,
+        stats,
+        diag,
+        consume,
+        damaged: Mutex::new(0),
+    };
+    for pack in packs.iter() {
+        pack.blobs(packs, &sink);
+    }
+    // The rest one by one: loose blobs, packs the reader did not open, and entries it found
+    // damaged, which libgit2 then reads or reports.
+    let mut order: Vec<&BlobSite> = blobs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !sink.done[*i].load(Ordering::Relaxed))
+        .map(|(_, b)| b)
+        .collect();
     order.sort_unstable_by(|a, b| a.path.cmp(&b.path).then(a.seq.cmp(&b.seq)));
     order.par_chunks(BATCH).for_each(|run| {
         for site in run {
@@ -554,6 +735,70 @@ fn scan_blobs(
             }
         }
     });
+}
+
+/// Where the pack traversal hands the blobs of the walk.
+struct Sink<'a> {
+    index: IdMap<u32>,
+    sites: &'a [BlobSite],
+    /// Whether each site's blob was handed over (a blob in two packs is scanned once).
+    done: Vec<AtomicBool>,
+    max: u64,
+    stats: &'a Stats,
+    diag: &'a dyn Diagnostics,
+    consume: &'a Consumer<'a>,
+    /// Entries the reader found damaged (left for libgit2 to read or report).
+    damaged: Mutex<u64>,
+}
+
+impl BlobSink for Sink<'_> {
+    fn wants(&self, id: &Id) -> bool {
+        self.index
+            .get(id)
+            .is_some_and(|&i| !self.done[i as usize].load(Ordering::Relaxed))
+    }
+
+    fn blob(&self, id: &Id, contents: Contents<'_>) {
+        let Some(&i) = self.index.get(id) else {
+            return;
+        };
+        if self.done[i as usize].swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let site = &self.sites[i as usize];
+        match contents {
+            Contents::TooLarge(_) => Stats::add(&self.stats.skipped_large, 1),
+            Contents::Binary => Stats::add(&self.stats.skipped_binary, 1),
+            Contents::Data(data) => {
+                let t = text(data);
+                match t.bytes() {
+                    None => Stats::add(&self.stats.skipped_binary, 1),
+                    Some(bytes) => {
+                        if matches!(t, Text::Decoded(_)) {
+                            Stats::add(&self.stats.transcoded, 1);
+                        }
+                        Stats::add(&self.stats.files, 1);
+                        Stats::add(&self.stats.bytes, data.len() as u64);
+                        let origin = Origin {
+                            path: site.path.clone(),
+                            blob: Some(site.oid),
+                            added: None,
+                        };
+                        (self.consume)(&origin, &bytes);
+                    }
+                }
+            }
+        }
+        self.diag.tick(self.stats, "blobs");
+    }
+
+    fn damaged(&self, _id: &Id, _why: &str) {
+        *self.damaged.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+    }
+
+    fn max_size(&self) -> u64 {
+        self.max
+    }
 }
 
 /// Hands a blob's contents to `use_data`, unless it is over `max` bytes (checked from the object

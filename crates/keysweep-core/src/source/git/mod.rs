@@ -2,7 +2,9 @@
 
 pub mod exposure;
 pub mod history;
+pub mod objects;
 pub mod odb;
+pub mod pack;
 pub mod staged;
 
 use std::ffi::OsStr;

@@ -141,6 +141,11 @@ impl Guard {
         Ok(())
     }
 
+    /// The object directories: the repository's and its alternates'.
+    pub fn object_dirs(&self) -> &[PathBuf] {
+        &self.object_dirs
+    }
+
     /// Why a loose object cannot be read, if it is damaged.
     pub fn damage(&self, oid: Oid) -> Option<&str> {
         self.damaged.get(&oid).map(String::as_str)
