@@ -217,6 +217,53 @@ fn truncated_loose_objects_end_the_scan_with_an_error_never_a_hang() {
     assert_eq!(code, 1, "{err}");
 }
 
+/// A staged blob is looked up by its file name, not listed: when that file is cut short, or is a
+/// FIFO or a symlink, the staged scan still ends, exits 2 and names the file; never a clean pass.
+#[test]
+fn a_damaged_staged_object_is_an_error_never_a_pass() {
+    let mut r = Repo::new();
+    r.write("old.txt", "x\n");
+    r.commit("one");
+    let body: String = (0..200).map(|i| format!("line {i}\n")).collect();
+    r.write("new.env", format!("{body}T={}\n", slack_token()));
+    r.git(&["add", "new.env"]);
+    let oid = r.git(&["rev-parse", ":new.env"]);
+    let path = loose(&r, &oid);
+    let original = std::fs::read(&path).unwrap();
+    let (code, _, err) = bounded(&r.dir, &["scan", "--staged", "."]);
+    assert_eq!(code, 1, "{err}");
+    let mut cases = 0;
+    for n in [0, 10, original.len() / 2, original.len() - 1] {
+        truncate(&path, &original, n);
+        let (code, rep, err) = bounded(&r.dir, &["scan", "--staged", "."]);
+        assert_eq!(code, 2, "cut to {n}: {err}");
+        assert!(err.contains("new.env"), "cut to {n}: {err}");
+        assert_eq!(rep["summary"]["partial"], true, "cut to {n}");
+        cases += 1;
+    }
+    #[cfg(unix)]
+    {
+        let other = r.dir.join("elsewhere");
+        std::fs::write(&other, &original).unwrap();
+        for planted in ["fifo", "symlink"] {
+            std::fs::remove_file(&path).unwrap();
+            if planted == "fifo" {
+                let made = std::process::Command::new("mkfifo").arg(&path).status();
+                if !made.is_ok_and(|s| s.success()) {
+                    continue;
+                }
+            } else {
+                std::os::unix::fs::symlink(&other, &path).unwrap();
+            }
+            let (code, _, err) = bounded(&r.dir, &["scan", "--staged", "."]);
+            assert_eq!(code, 2, "{planted}: {err}");
+            assert!(err.contains("new.env"), "{planted}: {err}");
+            cases += 1;
+        }
+    }
+    assert!(cases >= 4);
+}
+
 /// A pack cut short or with bytes flipped, and refs whose targets are gone: never "0 findings in 0
 /// blobs" with exit 0. Each unreadable object or ref is counted and named.
 #[test]

@@ -37,6 +37,9 @@ pub struct Guard {
     blobs: HashMap<Oid, PathBuf>,
     /// Loose objects that are damaged, and how.
     damaged: HashMap<Oid, String>,
+    /// Loose objects are looked up by file name when asked for, not listed up front: a repository
+    /// can hold hundreds of thousands, and a pre-commit hook reads a handful.
+    by_name: bool,
 }
 
 /// Opens the repository containing `path` for reading blobs only (the staged scan, where git lists
@@ -45,13 +48,11 @@ pub struct Guard {
 /// packs only; [`Guard::admit_loose`] hands it the loose objects, checked, when it needs them.
 pub fn open_lazy(path: &Path) -> Result<(Repository, Guard)> {
     let repo = super::open(path)?;
-    let mut guard = Guard::default();
+    let mut guard = Guard {
+        by_name: true,
+        ..Guard::default()
+    };
     collect_dirs(&repo.commondir().join("objects"), 0, &mut guard.object_dirs);
-    for dir in guard.object_dirs.clone() {
-        for (oid, path) in loose_files(&dir) {
-            guard.blobs.entry(oid).or_insert(path);
-        }
-    }
     let odb = guard
         .pack_odb()
         .map_err(|e| Error::git("cannot read the object database", &e))?;
@@ -120,6 +121,13 @@ impl Guard {
     /// and are recorded: libgit2 then reports them missing instead of spinning on them.
     pub fn admit_loose(&mut self, repo: &Repository) -> Result<(), git2::Error> {
         let odb = repo.odb()?;
+        if self.by_name {
+            for dir in &self.object_dirs {
+                for (oid, path) in loose_files(dir) {
+                    self.blobs.entry(oid).or_insert(path);
+                }
+            }
+        }
         let loose: Vec<(Oid, PathBuf)> = self.blobs.iter().map(|(o, p)| (*o, p.clone())).collect();
         for (oid, path) in loose {
             match check(&path) {
@@ -153,17 +161,34 @@ impl Guard {
 
     /// The size of a loose blob, from its header; `None` when `oid` is not a loose blob.
     pub fn loose_blob_size(&self, oid: Oid) -> Option<Result<u64, String>> {
-        let path = self.blobs.get(&oid)?;
-        Some(open_object(path).and_then(|mut r| blob_header(&mut r)))
+        let path = self.loose_path(oid)?;
+        Some(open_object(&path).and_then(|mut r| blob_header(&mut r)))
     }
 
     /// A loose blob's contents, inflated with a bound; `None` when `oid` is not a loose blob.
     pub fn read_loose_blob(&self, oid: Oid) -> Option<Result<Vec<u8>, String>> {
-        let path = self.blobs.get(&oid)?;
-        Some(open_object(path).and_then(|mut r| {
+        let path = self.loose_path(oid)?;
+        Some(open_object(&path).and_then(|mut r| {
             let size = blob_header(&mut r)?;
             body(&mut r, size)
         }))
+    }
+
+    /// Where the loose object `oid` is: listed, or (looked up by name) the first object directory
+    /// holding a regular file of that name.
+    fn loose_path(&self, oid: Oid) -> Option<PathBuf> {
+        if let Some(p) = self.blobs.get(&oid) {
+            return Some(p.clone());
+        }
+        if !self.by_name {
+            return None;
+        }
+        let hex = oid.to_string();
+        let (fan, rest) = hex.split_at(2);
+        self.object_dirs
+            .iter()
+            .map(|d| d.join(fan).join(rest))
+            .find(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
     }
 
     fn scan_loose(&mut self, dir: &Path, checked: &mut Vec<(ObjectType, Vec<u8>)>) {
