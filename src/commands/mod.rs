@@ -21,6 +21,7 @@ use keysweep_core::finding::Finding;
 use keysweep_core::scan::{self as core_scan, ScanOptions, Scanner};
 use keysweep_core::source::PathDisplay;
 use keysweep_core::source::git::history::HistoryOptions;
+use keysweep_core::source::git::staged::Staged;
 use keysweep_core::stats::Stats;
 
 use crate::cli::{GitArgs, InputArgs};
@@ -125,9 +126,24 @@ impl Prepared {
 /// Runs the source the flags select (files and stdin, history, or the staged index) through the
 /// engine; findings come back sorted.
 pub fn find(paths: &[PathBuf], input: &InputArgs, git: &GitArgs, ui: &Ui) -> Result<Found> {
-    let p = Prepared::new(paths, input, git)?;
-    let stats = Stats::default();
     let repo = || paths.first().map_or(Path::new("."), PathBuf::as_path);
+    let (p, listed) = if git.staged {
+        // A pre-commit hook waits on both git listing the staged change and the rules loading:
+        // each takes a few milliseconds, so they run side by side. git only reads.
+        let (p, listed) = std::thread::scope(|s| {
+            let listing = s.spawn(|| Staged::list(repo()));
+            let p = Prepared::new(paths, input, git);
+            let listed = listing
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (p, listed)
+        });
+        // A broken configuration is reported before a broken repository, as in other scans.
+        (p?, Some(listed?))
+    } else {
+        (Prepared::new(paths, input, git)?, None)
+    };
+    let stats = Stats::default();
     let mut findings = if git.history {
         let hopts = HistoryOptions {
             branches: git.branches.clone(),
@@ -144,8 +160,8 @@ pub fn find(paths: &[PathBuf], input: &InputArgs, git: &GitArgs, ui: &Ui) -> Res
             &stats,
             ui,
         )?
-    } else if git.staged {
-        core_scan::staged(&p.scanner, repo(), input.max_file_size, &stats, ui)?
+    } else if let Some(listed) = listed {
+        core_scan::staged(&p.scanner, listed, input.max_file_size, &stats, ui)
     } else {
         core_scan::collect_paths(&p.scanner, paths, &p.opts, &stats, ui)?
     };

@@ -195,17 +195,16 @@ pub fn history(
     Ok(findings)
 }
 
-/// Scans what the staged index adds relative to HEAD.
+/// Scans what the staged index adds relative to HEAD, listed beforehand by [`staged::Staged::list`].
 pub fn staged(
     scanner: &Scanner,
-    at: &Path,
+    listed: staged::Staged,
     max_file_size: u64,
     stats: &Stats,
     diag: &dyn Diagnostics,
-) -> Result<Vec<Finding>> {
+) -> Vec<Finding> {
     let all = Mutex::new(Vec::new());
-    staged::staged(
-        at,
+    listed.read(
         max_file_size,
         &scanner.path_allow,
         stats,
@@ -215,8 +214,8 @@ pub fn staged(
                 .unwrap()
                 .extend(scanner.findings_in(data, origin, stats))
         },
-    )?;
-    Ok(all.into_inner().unwrap())
+    );
+    all.into_inner().unwrap()
 }
 
 /// Sorts for deterministic output and drops exact duplicates (one blob reached twice).

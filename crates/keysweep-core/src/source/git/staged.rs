@@ -25,79 +25,103 @@ struct Change {
     old: Option<Oid>,
 }
 
-/// Hands each staged added, modified, renamed or copied file to `consume`, with the lines the change
-/// adds in its origin (`None` for a new file: all of it is added).
-pub fn staged(
-    at: &Path,
-    max_file_size: u64,
-    path_allow: &GlobSet,
-    stats: &Stats,
-    diag: &dyn Diagnostics,
-    consume: &Consumer,
-) -> Result<()> {
-    let (repo, mut guard) = odb::open_lazy(at)?;
-    let Some(workdir) = repo.workdir() else {
-        return Err(Error::Usage(format!(
-            "--staged: {} is a bare repository (no index)",
-            at.display()
-        )));
-    };
-    // git's own index reader is several times faster than loading the index into libgit2 on large
-    // repositories (25 ms against 250 ms for 100,000 files), and a pre-commit hook runs where git
-    // is; libgit2 is the fallback when git cannot be run.
-    let changes = match changes_from_git(workdir) {
-        Some(c) => c,
-        None => {
-            guard
-                .admit_loose(&repo)
-                .map_err(|e| Error::git("cannot read the object database", &e))?;
-            changes_from_index(&repo)?
-        }
-    };
-    let mut opts = DiffOptions::new();
-    // No context: hunks then cover exactly the added and modified lines. Text always, so that a
-    // `-diff` attribute cannot hide a file's lines.
-    opts.context_lines(0).interhunk_lines(0).force_text(true);
-    for change in changes {
-        if path_allow.is_match(&change.path) {
-            Stats::add(&stats.skipped_allowlisted, 1);
-            continue;
-        }
-        let data = match super::history::read_blob(
-            &repo,
-            &guard,
-            change.new,
-            max_file_size,
-            stats,
-            <[u8]>::to_vec,
-        ) {
-            Ok(Some(data)) => data,
-            Ok(None) => continue,
-            Err(why) => {
-                stats.unread(diag, &format!("staged {}", change.path), &why);
-                continue;
+/// The staged change, listed: the repository opened and what the index adds relative to HEAD. Listing
+/// runs git, which takes about as long as loading the rules, so the caller can do both at once.
+pub struct Staged {
+    repo: Repository,
+    guard: Guard,
+    changes: Vec<Change>,
+}
+
+impl Staged {
+    /// Opens the repository at `at` and lists the staged changes (git, or libgit2 without git).
+    pub fn list(at: &Path) -> Result<Staged> {
+        let (repo, mut guard) = odb::open_lazy(at)?;
+        let Some(workdir) = repo.workdir() else {
+            return Err(Error::Usage(format!(
+                "--staged: {} is a bare repository (no index)",
+                at.display()
+            )));
+        };
+        // git's own index reader is several times faster than loading the index into libgit2 on
+        // large repositories (25 ms against 250 ms for 100,000 files), and a pre-commit hook runs
+        // where git is; libgit2 is the fallback when git cannot be run.
+        let changes = match changes_from_git(workdir) {
+            Some(c) => c,
+            None => {
+                guard
+                    .admit_loose(&repo)
+                    .map_err(|e| Error::git("cannot read the object database", &e))?;
+                changes_from_index(&repo)?
             }
         };
-        let added = match change.old {
-            None => None,
-            Some(old) => match added_lines(&repo, &guard, old, &data, max_file_size, &mut opts) {
-                Ok(ranges) => ranges,
-                Err(why) => {
-                    // Without the old version every line counts as added: over-reporting, never
-                    // missing, and the scan says it could not read it.
-                    stats.unread(diag, &format!("{} as of HEAD", change.path), &why);
-                    None
-                }
-            },
-        };
-        let origin = Origin {
-            path: change.path,
-            blob: Some(change.new),
-            added,
-        };
-        consume(&origin, &data);
+        Ok(Staged {
+            repo,
+            guard,
+            changes,
+        })
     }
-    Ok(())
+
+    /// Hands each staged added, modified, renamed or copied file to `consume`, with the lines the
+    /// change adds in its origin (`None` for a new file: all of it is added).
+    pub fn read(
+        self,
+        max_file_size: u64,
+        path_allow: &GlobSet,
+        stats: &Stats,
+        diag: &dyn Diagnostics,
+        consume: &Consumer,
+    ) {
+        let Staged {
+            repo,
+            guard,
+            changes,
+        } = self;
+        let mut opts = DiffOptions::new();
+        // No context: hunks then cover exactly the added and modified lines. Text always, so that a
+        // `-diff` attribute cannot hide a file's lines.
+        opts.context_lines(0).interhunk_lines(0).force_text(true);
+        for change in changes {
+            if path_allow.is_match(&change.path) {
+                Stats::add(&stats.skipped_allowlisted, 1);
+                continue;
+            }
+            let data = match super::history::read_blob(
+                &repo,
+                &guard,
+                change.new,
+                max_file_size,
+                stats,
+                <[u8]>::to_vec,
+            ) {
+                Ok(Some(data)) => data,
+                Ok(None) => continue,
+                Err(why) => {
+                    stats.unread(diag, &format!("staged {}", change.path), &why);
+                    continue;
+                }
+            };
+            let added = match change.old {
+                None => None,
+                Some(old) => match added_lines(&repo, &guard, old, &data, max_file_size, &mut opts)
+                {
+                    Ok(ranges) => ranges,
+                    Err(why) => {
+                        // Without the old version every line counts as added: over-reporting, never
+                        // missing, and the scan says it could not read it.
+                        stats.unread(diag, &format!("{} as of HEAD", change.path), &why);
+                        None
+                    }
+                },
+            };
+            let origin = Origin {
+                path: change.path,
+                blob: Some(change.new),
+                added,
+            };
+            consume(&origin, &data);
+        }
+    }
 }
 
 /// The staged changes as `git diff --cached --raw` lists them (renames and copies found), or `None`
