@@ -12,6 +12,9 @@ use crate::error::{Error, Result};
 /// binary may, since those decide where secrets are sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Trust {
+    /// Compiled into this binary: checked by the test suite, so patterns are not parsed at load.
+    BuiltIn,
+    /// A file of the built-in pack read from disk (`rules check`): checked like any file.
     Embedded,
     External,
 }
@@ -51,7 +54,10 @@ fn parse(text: &str, origin: &str, trust: Trust) -> Result<(RuleFile, Vec<Rule>)
     let rules = file
         .rules
         .iter()
-        .map(|r| r.compile(Some(&file.provider), origin))
+        .map(|r| match trust {
+            Trust::BuiltIn => r.compile_built_in(Some(&file.provider), origin),
+            Trust::Embedded | Trust::External => r.compile(Some(&file.provider), origin),
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok((file, rules))
 }
@@ -92,11 +98,16 @@ struct Pack {
 fn pack() -> Result<&'static Pack, Error> {
     static PACK: OnceLock<std::result::Result<Pack, String>> = OnceLock::new();
     PACK.get_or_init(|| {
+        use rayon::prelude::*;
+        // In parallel: parsing the pack is most of the start-up time of a small scan.
+        let parsed = EMBEDDED_RULES
+            .par_iter()
+            .map(|(name, text)| parse(text, &format!("rules/{name}"), Trust::BuiltIn))
+            .collect::<Result<Vec<_>>>()
+            .map_err(|e| e.to_string())?;
         let mut rules = Vec::new();
         let mut apis = HashMap::new();
-        for (name, text) in EMBEDDED_RULES {
-            let (file, compiled) = parse(text, &format!("rules/{name}"), Trust::Embedded)
-                .map_err(|e| e.to_string())?;
+        for (file, compiled) in parsed {
             if let Some(api) = file.api {
                 apis.insert(file.provider.clone(), api);
             }
@@ -156,6 +167,32 @@ pub fn check_unique(rules: &[Rule]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The built-in pack is not syntax-checked when it loads (it is compiled in): every pattern of
+    /// it must compile here instead, and a pattern that does not must fail this test.
+    #[test]
+    fn every_built_in_pattern_compiles() {
+        let rules = default_rules().unwrap();
+        let mut n = 0;
+        for r in &rules {
+            let mut all = vec![("regex", &r.regex)];
+            all.extend(r.shape.as_ref().map(|s| ("shape", s)));
+            all.extend(r.pair.as_ref().map(|p| ("pair.regex", &p.regex)));
+            for (field, re) in all {
+                assert!(re.force().is_ok(), "{} {field} does not compile", r.id);
+                n += 1;
+            }
+        }
+        assert!(n > rules.len());
+        // The check can fail: a pattern that does not parse is an error from the checked loader.
+        let bad = "provider = \"x\"\n[[rule]]\nid = \"x\"\ndescription = \"x\"\n\
+                   regex = '(unclosed'\nkeywords = [\"xx\"]\n";
+        let err = parse_rule_file(bad, "bad.toml").unwrap_err().to_string();
+        assert!(
+            err.contains("regex") && err.contains("does not compile"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn files_read_at_run_time_cannot_describe_an_api() {
