@@ -60,7 +60,7 @@ def findings(outdir, tool):
     if not os.path.exists(path):
         return None, "", set()
     text = open(path, errors="replace").read()
-    d = None if tool == "rg" else load_json(path)
+    d = None if tool.startswith("rg") else load_json(path)
     locs = set()
     if tool == "keysweep" and d:
         fs = d.get("findings", [])
@@ -81,7 +81,7 @@ def findings(outdir, tool):
             for it in items:
                 locs.add((fname, it.get("line_number")))
         return len(locs), text, locs
-    if tool == "rg":
+    if tool.startswith("rg"):
         n = sum(int(line.rsplit(":", 1)[-1]) for line in text.splitlines() if line.rsplit(":", 1)[-1].isdigit())
         return n, "", set()
     return None, text, set()
@@ -118,13 +118,42 @@ def table(outdir, nbytes, tools, planted):
                fmt(kf / w if (kf and w) else None, ".2f"), fmt(rg / w if (rg and w) else None, ".2f"),
                fmt(peak_rss_mib(outdir, t), ".0f"), fmt(n, "d")]
         if planted is not None:
-            pf = planted_found(planted, text, locs) if t not in ("rg", "git-cat-file") else None
+            pf = planted_found(planted, text, locs) if t not in ("rg", "rg-keywords", "git-cat-file") else None
             row.append(fmt(pf, "d"))
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |" for r in rows]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
+
+
+# The speed targets: (mode, tool, against, most allowed wall-time ratio tool / against).
+TARGETS = [
+    ("tree", "keysweep", "rg", 3.0),
+    ("tree", "keysweep", "rg-keywords", 1.0),
+    ("history", "keysweep", "git-cat-file", 1.0),
+]
+
+
+def targets(mode, outdir, tools):
+    """One line per target: the measured wall-time ratio, the limit, met or not; then peak memory
+    against each peer scanner for history."""
+    walls = {t: median_wall(outdir, t) for t in tools}
+    out = []
+    for m, tool, base, limit in TARGETS:
+        if m != mode or not walls.get(tool) or not walls.get(base):
+            continue
+        r = walls[tool] / walls[base]
+        out.append(f"target: {tool} / {base} wall time = {r:.2f}x (at most {limit:.1f}x): "
+                   + ("met" if r <= limit else "NOT met"))
+    if mode == "history" and "keysweep" in tools:
+        ks = peak_rss_mib(outdir, "keysweep")
+        for peer in ("kingfisher", "betterleaks"):
+            p = peak_rss_mib(outdir, peer) if peer in tools else None
+            if ks and p:
+                out.append(f"target: keysweep peak RSS {ks:.0f} MiB below {peer}'s {p:.0f} MiB: "
+                           + ("met" if ks < p else "NOT met"))
+    return "\n".join(out)
 
 
 def main():
@@ -135,6 +164,10 @@ def main():
     else:
         tools, planted = sys.argv[4:], None
     print(table(outdir, nbytes, tools, planted))
+    t = targets(mode, outdir, tools)
+    if t:
+        print()
+        print(t)
 
 
 if __name__ == "__main__":
