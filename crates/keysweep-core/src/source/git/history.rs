@@ -288,6 +288,10 @@ fn commits(
 
 /// Commits per range below which a walk is not split between threads.
 const MIN_RANGE: usize = 256;
+/// Ranges per thread: ranges cost unequal time (a range of large old merges against one of small
+/// recent commits), so a thread that ends its range early takes another instead of idling; each
+/// range re-reads the trees it shares with its neighbours, so not many more.
+const RANGES_PER_THREAD: usize = 3;
 
 /// The blobs the commits introduce, in order of appearance. The commits are split into one
 /// contiguous range per thread, each walked with its own reader and its own record of what it has
@@ -325,7 +329,7 @@ fn walk(
     let parts = if bounded {
         1
     } else {
-        rayon::current_num_threads()
+        (rayon::current_num_threads() * RANGES_PER_THREAD)
             .min(commits.len() / MIN_RANGE)
             .max(1)
     };

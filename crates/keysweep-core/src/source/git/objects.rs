@@ -1,11 +1,10 @@
 //! Commits and trees as history walks need them: read through keysweep's own pack reader, with
 //! libgit2 for what it does not hold (loose objects, through the checked in-memory backend of
 //! [`super::odb`], and packs it did not open) and as a second opinion on what it could not decode;
-//! trees parsed in place, without an allocation per entry; object ids hashed with a seeded
-//! folded multiply, not SipHash (a walk looks up every entry of every new tree).
+//! trees parsed in place, without an allocation per entry; object ids hashed with foldhash, not
+//! SipHash (a walk looks up every entry of every new tree).
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex};
 
 use git2::{ObjectType, Oid, Repository};
@@ -13,69 +12,9 @@ use git2::{ObjectType, Oid, Repository};
 use super::odb::Guard;
 use super::pack::{Id, Kind, Packs, Reader};
 
-/// A hasher for object ids: ids of real objects are SHA-1 outputs, but a hostile tree can list any
-/// 20 bytes, so the hash is seeded per process (crafted ids cannot be made to collide).
-#[derive(Clone, Copy)]
-pub struct IdHash {
-    seed: [u64; 2],
-}
-
-impl Default for IdHash {
-    fn default() -> Self {
-        use std::sync::OnceLock;
-        static SEED: OnceLock<[u64; 2]> = OnceLock::new();
-        let seed = *SEED.get_or_init(|| {
-            let s = std::collections::hash_map::RandomState::new();
-            [s.hash_one(0x5eed_u64), s.hash_one(0xf00d_u64) | 1]
-        });
-        IdHash { seed }
-    }
-}
-
-pub struct IdHasher {
-    seed: [u64; 2],
-    h: u64,
-}
-
-fn fold(a: u64, b: u64) -> u64 {
-    let p = u128::from(a).wrapping_mul(u128::from(b));
-    (p as u64) ^ ((p >> 64) as u64)
-}
-
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks(16);
-        for c in &mut chunks {
-            let mut a = [0u8; 8];
-            let mut b = [0u8; 8];
-            let (x, y) = c.split_at(c.len().min(8));
-            a[..x.len()].copy_from_slice(x);
-            b[..y.len()].copy_from_slice(y);
-            self.h = fold(
-                u64::from_le_bytes(a) ^ self.seed[0] ^ self.h,
-                u64::from_le_bytes(b) ^ self.seed[1],
-            );
-        }
-    }
-
-    fn write_usize(&mut self, _: usize) {
-        // The length prefix of the 20-byte array: always the same.
-    }
-
-    fn finish(&self) -> u64 {
-        self.h
-    }
-}
-
-impl BuildHasher for IdHash {
-    type Hasher = IdHasher;
-    fn build_hasher(&self) -> IdHasher {
-        IdHasher {
-            seed: self.seed,
-            h: 0,
-        }
-    }
-}
+/// Object ids are hashed with foldhash, seeded per process: ids of real objects are SHA-1 outputs,
+/// but a hostile tree can list any 20 bytes, and SipHash costs more than the lookup it serves.
+pub type IdHash = foldhash::fast::RandomState;
 
 pub type IdSet = HashSet<Id, IdHash>;
 pub type IdMap<V> = HashMap<Id, V, IdHash>;

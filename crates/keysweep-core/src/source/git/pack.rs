@@ -19,6 +19,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use flate2::{Decompress, FlushDecompress, Status};
 use memmap2::Mmap;
@@ -60,6 +61,16 @@ pub const MAX_OBJECT: u64 = 1 << 30;
 const CACHE_BYTES: usize = 32 << 20;
 /// Bytes of a pack read between two releases of its mapped pages (see [`Pack::touch`]).
 const RELEASE_EVERY: u64 = 32 << 20;
+/// Entries of a delta tree (needed ones) above which its branches are decoded in parallel (a few in
+/// unit tests, whose packs are small, so that they take this path).
+const SPLIT_WEIGHT: u32 = if cfg!(test) { 4 } else { 256 };
+/// Levels of such splits: each nests a parallel call on a thread's stack.
+const MAX_SPLITS: u32 = 12;
+/// Bytes of decoded blobs waiting to be scanned on another thread, at most.
+const MAX_IN_FLIGHT: usize = 16 << 20;
+/// Blobs smaller than this are scanned where they are decoded (all but empty ones are handed over
+/// in unit tests).
+const HAND_OFF_MIN: usize = if cfg!(test) { 1 } else { 16 << 10 };
 /// Leading bytes inflated to tell a binary blob before inflating the rest.
 const SNIFF: usize = 8192;
 const IDX_MAGIC: [u8; 4] = [0xff, b't', b'O', b'c'];
@@ -882,23 +893,33 @@ impl Pack {
             .filter(|&r| nodes[r as usize].needed)
             .collect();
         work.sort_unstable_by_key(|&r| std::cmp::Reverse(nodes[r as usize].weight));
-        let ctx = Traverse {
-            pack: self,
-            packs,
-            nodes: &nodes,
-            child_list: &child_list,
-            code: &code,
-            external: &external,
-            sink,
-        };
-        work.par_iter().for_each_init(
-            || (Inflater::default(), Vec::new()),
-            |(z, buf), &r| ctx.root(r as usize, z, buf),
-        );
+        let in_flight = AtomicUsize::new(0);
+        rayon::scope(|scope| {
+            let ctx = Traverse {
+                scope,
+                in_flight: &in_flight,
+                pack: self,
+                packs,
+                nodes: &nodes,
+                child_list: &child_list,
+                code: &code,
+                external: &external,
+                sink,
+            };
+            work.par_iter().for_each_init(
+                || (Inflater::default(), Vec::new()),
+                |(z, buf), &r| ctx.root(r as usize, z, buf),
+            );
+        });
     }
 }
 
-struct Traverse<'a> {
+struct Traverse<'a, 's> {
+    /// Where decoded blobs are handed over to be scanned on another thread, so that a long delta
+    /// chain (decoded one version after the other) is decoded on one core and scanned on the other.
+    scope: &'s rayon::Scope<'a>,
+    /// Bytes of decoded blobs handed over and not yet scanned (bounded by [`MAX_IN_FLIGHT`]).
+    in_flight: &'a AtomicUsize,
     pack: &'a Pack,
     packs: &'a Packs,
     nodes: &'a [Node],
@@ -908,7 +929,7 @@ struct Traverse<'a> {
     sink: &'a dyn BlobSink,
 }
 
-impl Traverse<'_> {
+impl<'a> Traverse<'a, '_> {
     fn id(&self, i: usize) -> &Id {
         self.pack.id_at(self.nodes[i].pos as usize)
     }
@@ -971,8 +992,9 @@ impl Traverse<'_> {
                 Err(why) => return self.fail(r, &why),
             }
         };
+        let data = Arc::new(data);
         self.hand_over(r, &data);
-        self.deltas_of(r, Arc::new(data), z);
+        self.deltas_of(r, data, z, MAX_SPLITS);
     }
 
     /// A blob stored whole that no other entry is a delta of.
@@ -1005,21 +1027,45 @@ impl Traverse<'_> {
         }
     }
 
-    fn hand_over(&self, i: usize, data: &[u8]) {
+    fn hand_over(&self, i: usize, data: &Arc<Vec<u8>>) {
         if !self.nodes[i].wanted {
             return;
         }
         let id = self.id(i);
-        if data.len() as u64 > self.sink.max_size() {
-            self.sink.blob(id, Contents::TooLarge(data.len() as u64));
-        } else {
-            self.sink.blob(id, Contents::Data(data));
+        let n = data.len();
+        if n as u64 > self.sink.max_size() {
+            return self.sink.blob(id, Contents::TooLarge(n as u64));
         }
+        // Scanned elsewhere while this thread decodes on, unless it is small (handing over would
+        // cost more than scanning) or enough is already waiting.
+        if n < HAND_OFF_MIN {
+            return self.sink.blob(id, Contents::Data(data));
+        }
+        if self.in_flight.fetch_add(n, Ordering::Relaxed) + n > MAX_IN_FLIGHT {
+            self.in_flight.fetch_sub(n, Ordering::Relaxed);
+            return self.sink.blob(id, Contents::Data(data));
+        }
+        let (sink, in_flight, id, data) = (self.sink, self.in_flight, *id, data.clone());
+        self.scope.spawn(move |_| {
+            sink.blob(&id, Contents::Data(&data));
+            drop(data);
+            in_flight.fetch_sub(n, Ordering::Relaxed);
+        });
     }
 
     /// Applies the deltas of `i` (and theirs) depth first, with an explicit stack: a delta chain may
-    /// be thousands long.
-    fn deltas_of(&self, i: usize, data: Arc<Vec<u8>>, z: &mut Inflater) {
+    /// be thousands long. Where an entry's deltas hold enough work for two threads, they are decoded
+    /// in parallel (at most [`MAX_SPLITS`] levels deep, each a nested call): one delta tree can hold
+    /// a tenth of a pack's blobs, and one thread would otherwise decode it alone at the end.
+    fn deltas_of(&self, i: usize, data: Arc<Vec<u8>>, z: &mut Inflater, splits: u32) {
+        if splits > 0 && self.splittable(i) {
+            let children: Vec<usize> = self.children(i).collect();
+            return children
+                .par_iter()
+                .for_each_init(Inflater::default, |z, &c| {
+                    self.delta(c, &data, z, splits - 1)
+                });
+        }
         let mut stack: Vec<(usize, Arc<Vec<u8>>)> =
             self.children(i).map(|c| (c, data.clone())).collect();
         drop(data);
@@ -1033,13 +1079,52 @@ impl Traverse<'_> {
             drop(base);
             match out {
                 Ok(d) => {
-                    self.hand_over(c, &d);
                     let d = Arc::new(d);
-                    stack.extend(self.children(c).map(|g| (g, d.clone())));
+                    self.hand_over(c, &d);
+                    if splits > 0 && self.splittable(c) {
+                        self.deltas_of(c, d, z, splits);
+                    } else {
+                        stack.extend(self.children(c).map(|g| (g, d.clone())));
+                    }
                 }
                 Err(why) => self.fail(c, &why),
             }
         }
+    }
+
+    /// Decodes the delta `c` of `base`, hands it over, and goes on with its own deltas.
+    fn delta(&self, c: usize, base: &[u8], z: &mut Inflater, splits: u32) {
+        let out = self
+            .pack
+            .header(self.nodes[c].off)
+            .and_then(|h| self.pack.inflate(z, &h))
+            .and_then(|d| apply_delta(base, &d));
+        match out {
+            Ok(d) => {
+                let d = Arc::new(d);
+                self.hand_over(c, &d);
+                self.deltas_of(c, d, z, splits);
+            }
+            Err(why) => self.fail(c, &why),
+        }
+    }
+
+    /// Whether the deltas of `i` are worth spreading over threads: at least two of them, and
+    /// enough work under the second heaviest that both threads stay busy for a while.
+    fn splittable(&self, i: usize) -> bool {
+        if self.nodes[i].weight < SPLIT_WEIGHT {
+            return false;
+        }
+        let mut top = [0u32; 2];
+        for c in self.children(i) {
+            let w = self.nodes[c].weight;
+            if w > top[0] {
+                top = [w, top[0]];
+            } else if w > top[1] {
+                top[1] = w;
+            }
+        }
+        top[1] >= SPLIT_WEIGHT / 4
     }
 }
 
