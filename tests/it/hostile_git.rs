@@ -264,6 +264,52 @@ fn a_damaged_staged_object_is_an_error_never_a_pass() {
     assert!(cases >= 4);
 }
 
+/// Trees nested without end (3,000 deep here; a hostile pack can even list a tree inside itself, since
+/// ids are not re-hashed on read): the walk stops at its depth limit and names the tree it did not
+/// enter; the scan is partial, never a crash, and the secret outside the nest is still found.
+#[test]
+fn trees_nested_past_the_depth_limit_are_reported_never_a_crash() {
+    let r = Repo::new();
+    let repo = git2::Repository::open(&r.dir).unwrap();
+    let odb = repo.odb().unwrap();
+    let deep = odb
+        .write(
+            git2::ObjectType::Blob,
+            format!("T={}\n", slack_token()).as_bytes(),
+        )
+        .unwrap();
+    let top = odb
+        .write(
+            git2::ObjectType::Blob,
+            format!("K={}\n", slack_token()).as_bytes(),
+        )
+        .unwrap();
+    let mut b = repo.treebuilder(None).unwrap();
+    b.insert("a.env", deep, 0o100644).unwrap();
+    let mut tree = b.write().unwrap();
+    for _ in 0..3000 {
+        let mut b = repo.treebuilder(None).unwrap();
+        b.insert("d", tree, 0o040000).unwrap();
+        tree = b.write().unwrap();
+    }
+    let mut b = repo.treebuilder(None).unwrap();
+    b.insert("d", tree, 0o040000).unwrap();
+    b.insert("top.env", top, 0o100644).unwrap();
+    let root = repo.find_tree(b.write().unwrap()).unwrap();
+    let sig = git2::Signature::now("t", "t@localhost").unwrap();
+    let c = repo
+        .commit(Some("HEAD"), &sig, &sig, "deep", &root, &[])
+        .unwrap();
+    let (code, rep, err) = bounded(&r.dir, &["scan", "--history", "."]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("nested more than"), "{err}");
+    assert_eq!(rep["summary"]["partial"], true, "{rep}");
+    assert_eq!(
+        sites(&rep),
+        vec![("top.env".to_string(), Some(c.to_string()), 1)]
+    );
+}
+
 /// A pack cut short or with bytes flipped, and refs whose targets are gone: never "0 findings in 0
 /// blobs" with exit 0. Each unreadable object or ref is counted and named.
 #[test]

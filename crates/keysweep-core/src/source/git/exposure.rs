@@ -100,8 +100,16 @@ struct Trees<'r, 'o> {
 
 impl Trees<'_, '_> {
     fn holds(&mut self, tree: &Id, wanted: &Wanted) -> Vec<(usize, String)> {
+        self.holds_at(tree, wanted, 0)
+    }
+
+    /// `depth`: trees above this one (the walk stops where the history walk stopped).
+    fn holds_at(&mut self, tree: &Id, wanted: &Wanted, depth: usize) -> Vec<(usize, String)> {
         if let Some(found) = self.memo.get(tree) {
             return found.clone();
+        }
+        if depth >= super::history::MAX_TREE_DEPTH {
+            return Vec::new();
         }
         let mut found = Vec::new();
         // An unreadable tree holds nothing as far as this is concerned: the scan has already
@@ -116,7 +124,7 @@ impl Trees<'_, '_> {
                         }
                     }
                     EntryKind::Tree => {
-                        let sub = self.holds(entry.id, wanted);
+                        let sub = self.holds_at(entry.id, wanted, depth + 1);
                         if !sub.is_empty() {
                             let name = String::from_utf8_lossy(entry.name);
                             for (s, path) in sub {

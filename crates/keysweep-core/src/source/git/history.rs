@@ -76,6 +76,9 @@ struct Walk<'a> {
     allowlisted: IdSet,
     /// Whether to record anything (false while marking what the boundary of a range already held).
     recording: bool,
+    /// Trees entered and not yet left: the walk recurses, and a hostile repository can nest trees
+    /// without end (or list a tree inside itself, since ids are not re-hashed on read).
+    depth: usize,
 }
 
 /// A walked history: the commits and the distinct blobs they introduce, ready to be read by
@@ -288,6 +291,9 @@ fn commits(
 
 /// Commits per range below which a walk is not split between threads.
 const MIN_RANGE: usize = 256;
+/// Trees nested deeper than this are not entered (and are reported unread): far deeper than any real
+/// repository, and shallow enough for the walk's recursion on a worker thread's stack.
+pub const MAX_TREE_DEPTH: usize = 1000;
 /// Ranges per thread: ranges cost unequal time (a range of large old merges against one of small
 /// recent commits), so a thread that ends its range early takes another instead of idling; each
 /// range re-reads the trees it shares with its neighbours, so not many more.
@@ -324,6 +330,7 @@ fn walk(
         seen_trees_at: HashSet::new(),
         allowlisted: IdSet::default(),
         recording: true,
+        depth: 0,
     };
     let bounded = args.range.is_some() || args.since.is_some();
     let parts = if bounded {
@@ -572,6 +579,15 @@ impl Walk<'_> {
         if check_path && self.seen_trees_at.contains(&(*id, here(path))) {
             return false;
         }
+        if self.depth >= MAX_TREE_DEPTH {
+            let what = format!("tree {} at {}", objects::oid(id), here(path));
+            self.unread(
+                &what,
+                &format!("nested more than {MAX_TREE_DEPTH} trees deep"),
+            );
+            self.seen_trees.insert(*id);
+            return true;
+        }
         let data = match self.objects.read(id, Kind::Tree) {
             Ok(d) => d,
             Err(why) => {
@@ -581,7 +597,9 @@ impl Walk<'_> {
                 return true;
             }
         };
+        self.depth += 1;
         let independent = self.tree(id, &data, path, commit);
+        self.depth -= 1;
         if independent {
             self.seen_trees.insert(*id);
         } else {
