@@ -328,4 +328,20 @@ mod tests {
         assert!(!c.path_allowlist().unwrap().is_match("src/a.rs"));
         assert_eq!(c.disable, vec!["github-pat"]);
     }
+
+    /// Found by the fuzzer: a multi-line literal string where a list belongs. The parser quotes the
+    /// value with its inner quotes escaped, and none of it may reach the message.
+    #[test]
+    fn a_value_holding_quotes_is_not_echoed_either() {
+        let secret = ["xoxb-", "2793640182-", "Qm7Zt2WkP9vXs4LbRn8YcJd3"].concat();
+        let text = format!(
+            "extend_default = true\ndisable = '''[\"{secret}\"]\n[allowlist]\npaths = \
+             [\"fixtures/**\", \"{secret}/**\"]\nregexes = '''"
+        );
+        let e = Config::parse(&text, Path::new("k.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains(&secret[5..]), "{e}");
+        assert!(e.contains("expected a sequence"), "{e}");
+    }
 }

@@ -44,15 +44,21 @@ pub fn escape(s: &str) -> Cow<'_, str> {
 pub fn without_values(msg: &str) -> String {
     let mut out = String::with_capacity(msg.len());
     let mut quoted = false;
-    for c in msg.chars() {
-        if c == '"' {
-            if !quoted {
-                out.push_str("\"…\"");
+    let mut chars = msg.chars();
+    while let Some(c) = chars.next() {
+        if quoted {
+            // Values are quoted the way Rust debug-prints strings: `\"` inside does not end them.
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '"' => quoted = false,
+                _ => {}
             }
-            quoted = !quoted;
-            continue;
-        }
-        if !quoted {
+        } else if c == '"' {
+            out.push_str("\"…\"");
+            quoted = true;
+        } else {
             out.push(c);
         }
     }
@@ -85,6 +91,14 @@ mod tests {
             "invalid type: string \"…\", expected a boolean"
         );
         assert_eq!(without_values("unknown field `x`"), "unknown field `x`");
+        // A value holding quotes is printed with them escaped: none of it may leak (found by the
+        // fuzzer: a multi-line literal string given where a list was expected).
+        assert_eq!(
+            without_values(
+                r#"invalid type: string "[\"tok\"]\n[a]\nb = [\"x\", \"tok/**\"]", expected a sequence"#
+            ),
+            "invalid type: string \"…\", expected a sequence"
+        );
         assert_eq!(
             without_values("unknown variant `hi`, expected one of `low`, `high`"),
             "unknown variant `…`, expected one of `low`, `high`"
