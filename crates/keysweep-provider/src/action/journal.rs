@@ -222,20 +222,27 @@ pub enum State {
 
 pub type History = HashMap<(Action, String), State>;
 
+/// Every whole entry of the journal, in order. A missing journal has none; unreadable lines are
+/// skipped (a crash may leave half a line at the end).
+fn entries(path: &Path) -> Result<Vec<Entry>, String> {
+    let file = match files::open_existing_regular(path) {
+        Ok(Some(f)) => f,
+        Ok(None) => return Ok(Vec::new()),
+        Err(e) => return Err(format!("cannot read journal {}: {e}", path.display())),
+    };
+    let mut out = Vec::new();
+    for line in BufReader::new(file).lines() {
+        let line = line.map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
+        out.extend(serde_json::from_str::<Entry>(&line).ok());
+    }
+    Ok(out)
+}
+
 /// The last word on each `(action, secret hash)`. A missing journal is an empty one; unreadable
 /// lines are skipped (a crash may leave half a line at the end).
 pub fn load(path: &Path) -> Result<History, String> {
     let mut out = HashMap::new();
-    let file = match files::open_existing_regular(path) {
-        Ok(Some(f)) => f,
-        Ok(None) => return Ok(out),
-        Err(e) => return Err(format!("cannot read journal {}: {e}", path.display())),
-    };
-    for line in BufReader::new(file).lines() {
-        let line = line.map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
-        let Ok(e) = serde_json::from_str::<Entry>(&line) else {
-            continue;
-        };
+    for e in entries(path)? {
         let key = (e.action, e.secret_sha256.clone());
         match e.phase {
             Phase::Started => {
@@ -327,16 +334,7 @@ impl Rotations {
 /// Reads every rotation. As with [`load`], a missing journal is empty and torn lines are skipped.
 pub fn rotations(path: &Path) -> Result<Rotations, String> {
     let mut out = Rotations::default();
-    let file = match files::open_existing_regular(path) {
-        Ok(Some(f)) => f,
-        Ok(None) => return Ok(out),
-        Err(e) => return Err(format!("cannot read journal {}: {e}", path.display())),
-    };
-    for line in BufReader::new(file).lines() {
-        let line = line.map_err(|e| format!("cannot read journal {}: {e}", path.display()))?;
-        let Ok(e) = serde_json::from_str::<Entry>(&line) else {
-            continue;
-        };
+    for e in entries(path)? {
         if e.action != Action::Rotate {
             continue;
         }

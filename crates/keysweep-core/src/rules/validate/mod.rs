@@ -240,10 +240,14 @@ const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
 pub(crate) const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT);
 pub(crate) const STANDARD: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, LENIENT);
 
-/// Printable ASCII text (and line breaks): what a decoded body of readable fields looks like.
-fn is_text(data: &[u8]) -> bool {
-    !data.is_empty()
+/// `body` base64-decoded with `engine`, if that gives printable ASCII text (and line breaks): what a
+/// decoded body of readable fields looks like.
+fn decoded_text(engine: &GeneralPurpose, body: &[u8]) -> Option<String> {
+    use base64::Engine as _;
+    let data = engine.decode(body).ok()?;
+    let text = !data.is_empty()
         && data
             .iter()
-            .all(|&b| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\r' || b == b'\t')
+            .all(|&b| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\r' || b == b'\t');
+    text.then(|| String::from_utf8(data).ok()).flatten()
 }

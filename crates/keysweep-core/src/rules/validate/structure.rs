@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 
-use super::{STANDARD, URL_SAFE, Verdict, is_text};
+use super::{STANDARD, URL_SAFE, Verdict, decoded_text};
 use crate::engine::filters;
 
 const PLACEHOLDER: Verdict = Verdict::Fake("decodes to placeholder text");
@@ -39,12 +39,7 @@ pub(super) fn slack_xoxe(secret: &[u8], versions: &[&str], w: &str, ids: usize) 
     let (Some(_), Some(_), Some(body)) = (parts.next(), parts.next(), parts.next()) else {
         return Verdict::Fake("no body");
     };
-    let Some(text) = URL_SAFE
-        .decode(body)
-        .ok()
-        .filter(|d| is_text(d))
-        .and_then(|d| String::from_utf8(d).ok())
-    else {
+    let Some(text) = decoded_text(&URL_SAFE, body) else {
         return Verdict::Fake("body does not decode to text");
     };
     if filters::is_placeholder(&text) {
@@ -202,12 +197,7 @@ fn is_uuid_with(s: &str, sep: char) -> bool {
 
 /// Intercom access tokens: base64 of `tok:<uuid with _ for ->:<n>:<n>` (every real token).
 pub(super) fn intercom(secret: &[u8]) -> Verdict {
-    let Some(text) = STANDARD
-        .decode(secret)
-        .ok()
-        .filter(|d| is_text(d))
-        .and_then(|d| String::from_utf8(d).ok())
-    else {
+    let Some(text) = decoded_text(&STANDARD, secret) else {
         return Verdict::Fake("body does not decode to text");
     };
     if filters::is_placeholder(&text) {
