@@ -276,10 +276,7 @@ impl LazyRegex {
                 }
                 _ => "invalid regex".to_string(),
             })?;
-        Ok(LazyRegex {
-            pattern: pattern.to_string(),
-            compiled: OnceLock::new(),
-        })
+        Ok(LazyRegex::unchecked(pattern))
     }
 
     /// A pattern known to parse (the built-in pack's, which the test suite compiles).

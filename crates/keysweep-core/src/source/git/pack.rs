@@ -1063,37 +1063,30 @@ impl<'a> Traverse<'a, '_> {
             return children
                 .par_iter()
                 .for_each_init(Inflater::default, |z, &c| {
-                    self.delta(c, &data, z, splits - 1)
+                    if let Some(d) = self.decode(c, &data, z) {
+                        self.deltas_of(c, d, z, splits - 1);
+                    }
                 });
         }
         let mut stack: Vec<(usize, Arc<Vec<u8>>)> =
             self.children(i).map(|c| (c, data.clone())).collect();
         drop(data);
         while let Some((c, base)) = stack.pop() {
-            let node = self.nodes[c];
-            let out = self
-                .pack
-                .header(node.off)
-                .and_then(|h| self.pack.inflate(z, &h))
-                .and_then(|d| apply_delta(&base, &d));
+            let Some(d) = self.decode(c, &base, z) else {
+                continue;
+            };
             drop(base);
-            match out {
-                Ok(d) => {
-                    let d = Arc::new(d);
-                    self.hand_over(c, &d);
-                    if splits > 0 && self.splittable(c) {
-                        self.deltas_of(c, d, z, splits);
-                    } else {
-                        stack.extend(self.children(c).map(|g| (g, d.clone())));
-                    }
-                }
-                Err(why) => self.fail(c, &why),
+            if splits > 0 && self.splittable(c) {
+                self.deltas_of(c, d, z, splits);
+            } else {
+                stack.extend(self.children(c).map(|g| (g, d.clone())));
             }
         }
     }
 
-    /// Decodes the delta `c` of `base`, hands it over, and goes on with its own deltas.
-    fn delta(&self, c: usize, base: &[u8], z: &mut Inflater, splits: u32) {
+    /// The delta `c` applied to `base` and handed over; `None` when it is damaged (then it and
+    /// everything built on it are reported).
+    fn decode(&self, c: usize, base: &[u8], z: &mut Inflater) -> Option<Arc<Vec<u8>>> {
         let out = self
             .pack
             .header(self.nodes[c].off)
@@ -1103,9 +1096,12 @@ impl<'a> Traverse<'a, '_> {
             Ok(d) => {
                 let d = Arc::new(d);
                 self.hand_over(c, &d);
-                self.deltas_of(c, d, z, splits);
+                Some(d)
             }
-            Err(why) => self.fail(c, &why),
+            Err(why) => {
+                self.fail(c, &why);
+                None
+            }
         }
     }
 
